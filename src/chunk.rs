@@ -1,0 +1,118 @@
+//! The unit of work that flows from a reader to the detectors and sinks.
+//!
+//! A [`Chunk`] is a columnar view of a few thousand rows of one file: every
+//! string leaf of every row, already decoded (JSON escapes resolved, UTF-8
+//! checked), laid end to end in one buffer. Detectors and statistics read
+//! slices of that buffer and never allocate per row; readers fill it and
+//! reuse nothing across chunks, so chunks can be processed on any thread.
+//!
+//! Row and line numbers inside a chunk are *local* (0-based row, 1-based line
+//! relative to the chunk's first line). The ordered merge in the pipeline adds
+//! each file's running base, so workers never need to know how many rows came
+//! before them and chunk boundaries never depend on the thread count.
+
+use std::ops::Range;
+
+/// Index of a field path in [`Chunk::paths`].
+pub type PathId = u32;
+
+/// One string (or number) leaf of one row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TextValue {
+    /// Chunk-local row index (into [`Chunk::rows`]).
+    pub row: u32,
+    /// Field path, an index into [`Chunk::paths`].
+    pub path: PathId,
+    /// Byte range of the decoded UTF-8 text in [`Chunk::text`].
+    pub start: u32,
+    pub end: u32,
+    /// Text fields feed the vocabulary and the token estimate; metadata
+    /// (consent/provenance columns, numbers) is scanned for PII but not counted.
+    pub is_text: bool,
+}
+
+impl TextValue {
+    pub fn range(&self) -> Range<usize> {
+        self.start as usize..self.end as usize
+    }
+}
+
+/// Per-row facts that are not text.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RowMeta {
+    /// Chunk-local line number of the row's first byte, 0-based (the merge
+    /// adds the chunk's first line). For Parquet this is 0 (no lines).
+    pub line: u32,
+    pub consented: bool,
+    pub has_provenance: bool,
+    /// The row could not be parsed; its raw bytes were scanned as text under
+    /// the `<raw>` path so that nothing in it goes unseen.
+    pub malformed: bool,
+}
+
+/// A problem with the input, located as precisely as the format allows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputError {
+    /// Chunk-local line (0-based) when the format has lines.
+    pub line: Option<u64>,
+    /// Chunk-local row (0-based) when the error belongs to a row.
+    pub row: Option<u64>,
+    pub message: String,
+}
+
+/// A chunk of rows of one file, decoded and ready to scan.
+#[derive(Debug, Default)]
+pub struct Chunk {
+    pub rows: Vec<RowMeta>,
+    pub values: Vec<TextValue>,
+    /// Decoded text of every value, end to end.
+    pub text: Vec<u8>,
+    /// Field paths used by this chunk's values (chunk-local interning).
+    pub paths: Vec<String>,
+    pub errors: Vec<InputError>,
+    /// Lines consumed by this chunk (for the file's running line count).
+    pub lines: u64,
+}
+
+impl Chunk {
+    /// The decoded text of a value.
+    pub fn value_text(&self, v: &TextValue) -> &str {
+        // Readers only push valid UTF-8 (they decode or replace invalid
+        // bytes before pushing), so this cannot fail; fall back to "" rather
+        // than panic if a reader ever breaks that contract.
+        std::str::from_utf8(&self.text[v.range()]).unwrap_or("")
+    }
+
+    /// Intern a field path, returning its id. Linear search: a chunk rarely
+    /// holds more than a few dozen distinct paths, and the common case is
+    /// that the path was the last one interned.
+    pub fn intern_path(&mut self, path: &str) -> PathId {
+        if let Some(i) = self.paths.iter().rposition(|p| p == path) {
+            return i as PathId;
+        }
+        self.paths.push(path.to_owned());
+        (self.paths.len() - 1) as PathId
+    }
+
+    /// Append a value's text and record it.
+    pub fn push_value(&mut self, row: u32, path: PathId, text: &str, is_text: bool) {
+        let start = self.text.len() as u32;
+        self.text.extend_from_slice(text.as_bytes());
+        let end = self.text.len() as u32;
+        self.values.push(TextValue {
+            row,
+            path,
+            start,
+            end,
+            is_text,
+        });
+    }
+
+    pub fn push_error(&mut self, line: Option<u64>, row: Option<u64>, message: impl Into<String>) {
+        self.errors.push(InputError {
+            line,
+            row,
+            message: message.into(),
+        });
+    }
+}

@@ -1,0 +1,1 @@
+//! Detectors: patterns, validators and the engines that run them.

@@ -1,0 +1,11 @@
+//! scour: a streaming scanner for machine-learning training corpora.
+//!
+//! The pipeline (see `DESIGN.md` in the shared folder) is
+//! `source` → `fields` → `detect` → sinks, run over rayon with an ordered
+//! merge so that every output is identical for any thread count.
+
+pub mod chunk;
+pub mod detect;
+pub mod report;
+pub mod stats;
+pub mod util;

@@ -1,0 +1,1 @@
+//! The Article 10 report: model, Python-compatible JSON, signing, Markdown.

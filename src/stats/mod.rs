@@ -1,0 +1,1 @@
+//! Corpus statistics: bounded vocabulary counting and the Zipf fit.
