@@ -6,6 +6,8 @@
 
 pub mod chunk;
 pub mod detect;
+pub mod fields;
 pub mod report;
+pub mod source;
 pub mod stats;
 pub mod util;

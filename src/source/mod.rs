@@ -1,0 +1,1 @@
+//! Readers: files in, [`crate::chunk::Chunk`]s out.
