@@ -70,11 +70,18 @@ pub struct Chunk {
     /// Field paths used by this chunk's values (chunk-local interning).
     pub paths: Vec<String>,
     pub errors: Vec<InputError>,
-    /// Lines consumed by this chunk (for the file's running line count).
-    pub lines: u64,
+    /// Absolute 0-based line of the chunk's first byte; chunk-local lines
+    /// are relative to it. Meaningless when `has_lines` is false (Parquet).
+    pub first_line: u64,
+    pub has_lines: bool,
 }
 
 impl Chunk {
+    /// The absolute 1-based line of a chunk-local 0-based line.
+    pub fn abs_line(&self, local: u64) -> Option<u64> {
+        self.has_lines.then_some(self.first_line + local + 1)
+    }
+
     /// The decoded text of a value.
     pub fn value_text(&self, v: &TextValue) -> &str {
         // Readers only push valid UTF-8 (they decode or replace invalid

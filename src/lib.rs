@@ -5,8 +5,10 @@
 //! merge so that every output is identical for any thread count.
 
 pub mod chunk;
+pub mod config;
 pub mod detect;
 pub mod fields;
+pub mod pipeline;
 pub mod report;
 pub mod source;
 pub mod stats;

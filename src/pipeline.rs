@@ -1,0 +1,252 @@
+//! The one pipeline every command runs: files → jobs → chunks on all cores →
+//! findings → sinks, merged in file and row order.
+//!
+//! Three roles run at once. The *producer* (the calling thread) reads each
+//! file sequentially, hashing and cutting it into jobs; a *rayon pool* parses
+//! each job into a chunk, runs the detectors and the sink's `map` on it; the
+//! *merger* (a scoped thread) receives the results, puts them back in job
+//! order and feeds them to the sink's `fold`. At most `2 × threads + 2` jobs
+//! are in flight, which is what bounds memory: chunk size × in-flight jobs,
+//! never the size of the corpus. Because jobs are cut by byte count and
+//! merged by sequence number, output is identical for any thread count.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+use crate::chunk::Chunk;
+use crate::detect::{Finding, Scanner, Scratch};
+use crate::fields::FieldRules;
+use crate::source::jsonwalk::JsonWalker;
+use crate::source::parse::parse_job;
+use crate::source::produce::{self, FileTail, Job, ReadProblem};
+use crate::source::{parquet, Format, SourceFile};
+use crate::stats::VocabCounter;
+
+/// Rows per Parquet batch (one chunk).
+pub const PARQUET_BATCH_ROWS: usize = 8192;
+
+/// A finding in a chunk: which value, and the detector's span in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ValueFinding {
+    /// Index into [`Chunk::values`].
+    pub value: u32,
+    pub finding: Finding,
+}
+
+/// Per-thread reusable state for the map side of the pipeline.
+pub struct Worker {
+    pub scan: Scratch,
+    pub vocab: VocabCounter,
+    json: JsonWalker,
+    findings: Vec<Finding>,
+}
+
+/// The map side of a sink: turns one chunk into a small, mergeable part.
+/// Runs on any worker thread, in any order; must not depend on order.
+pub trait ChunkMap: Sync {
+    type Part: Send;
+    fn map(&self, file: usize, chunk: &Chunk, findings: &[ValueFinding], worker: &mut Worker) -> Self::Part;
+}
+
+/// A consumer of the pipeline: report aggregator, masker, subject matcher...
+///
+/// `fold` and `file_done` are called on one thread, in file order and, within
+/// a file, in row order; `file_done` comes after every part of its file.
+pub trait Sink {
+    type Map: ChunkMap;
+    fn mapper(&self) -> Self::Map;
+    fn fold(&mut self, file: usize, part: <Self::Map as ChunkMap>::Part);
+    fn file_done(&mut self, file: usize, tail: FileTail);
+}
+
+/// How to run a scan.
+#[derive(Debug, Clone)]
+pub struct PipelineOptions {
+    pub threads: usize,
+    pub rules: FieldRules,
+    /// Bytes read so far, for a progress display.
+    pub progress: Arc<AtomicU64>,
+}
+
+enum Output<P> {
+    Parts(usize, Vec<P>),
+    Tail(usize, FileTail),
+}
+
+/// Counts jobs in flight; the producer waits when the window is full.
+struct Window {
+    used: Mutex<usize>,
+    freed: Condvar,
+    limit: usize,
+}
+
+impl Window {
+    fn acquire(&self) {
+        let mut used = self.used.lock().unwrap_or_else(|p| p.into_inner());
+        while *used >= self.limit {
+            used = self.freed.wait(used).unwrap_or_else(|p| p.into_inner());
+        }
+        *used += 1;
+    }
+    fn release(&self) {
+        let mut used = self.used.lock().unwrap_or_else(|p| p.into_inner());
+        *used = used.saturating_sub(1);
+        self.freed.notify_one();
+    }
+}
+
+/// Run the pipeline over `files`, feeding `sink`. `tick` is called on the
+/// merging thread about ten times a second (for progress display).
+pub fn run<S: Sink + Send>(
+    files: &[SourceFile],
+    scanner: &Scanner,
+    opts: &PipelineOptions,
+    sink: &mut S,
+    tick: &(dyn Fn() + Sync),
+) -> Result<(), rayon::ThreadPoolBuildError> {
+    let threads = opts.threads.max(1);
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build()?;
+    let window = Window {
+        used: Mutex::new(0),
+        freed: Condvar::new(),
+        limit: 2 * threads + 2,
+    };
+    let workers: Mutex<Vec<Worker>> = Mutex::new(Vec::new());
+    let mapper = sink.mapper();
+    let (tx, rx) = mpsc::channel::<(u64, Output<<S::Map as ChunkMap>::Part>)>();
+
+    std::thread::scope(|scope| {
+        let window = &window;
+        // The merger: reorder and fold.
+        scope.spawn(move || {
+            let mut pending = BTreeMap::new();
+            let mut next: u64 = 0;
+            loop {
+                match rx.recv_timeout(Duration::from_millis(100)) {
+                    Ok((seq, out)) => {
+                        pending.insert(seq, out);
+                    }
+                    Err(mpsc::RecvTimeoutError::Timeout) => {
+                        tick();
+                        continue;
+                    }
+                    Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                }
+                while let Some(out) = pending.remove(&next) {
+                    match out {
+                        Output::Parts(file, parts) => {
+                            for p in parts {
+                                sink.fold(file, p);
+                            }
+                            window.release();
+                        }
+                        Output::Tail(file, tail) => sink.file_done(file, tail),
+                    }
+                    next += 1;
+                }
+            }
+            tick();
+        });
+
+        // The producer, on this thread, spawning parse+scan work on the pool.
+        pool.in_place_scope(|pool_scope| {
+            let mut seq: u64 = 0;
+            let mut spawn_job = |file_idx: usize, file: &SourceFile, job: Job, seq: u64| {
+                window.acquire();
+                let tx = tx.clone();
+                let mapper = &mapper;
+                let workers = &workers;
+                let rules = &opts.rules;
+                let path: PathBuf = file.path.clone();
+                pool_scope.spawn(move |_| {
+                    let mut worker = workers
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .pop()
+                        .unwrap_or_else(|| Worker {
+                            scan: scanner.scratch(),
+                            vocab: VocabCounter::new(),
+                            json: JsonWalker::new(),
+                            findings: Vec::new(),
+                        });
+                    let mut parts = Vec::new();
+                    let mut process = |chunk: Chunk, worker: &mut Worker| {
+                        let found = detect_chunk(scanner, &chunk, worker);
+                        parts.push(mapper.map(file_idx, &chunk, &found, worker));
+                    };
+                    match &job {
+                        Job::ParquetRowGroup { row_group } => {
+                            parquet::read_row_group(&path, *row_group, rules, PARQUET_BATCH_ROWS, &mut |c| {
+                                process(c, &mut worker)
+                            });
+                        }
+                        _ => {
+                            let chunk = parse_job(&job, rules, &mut worker.json);
+                            drop(job);
+                            process(chunk, &mut worker);
+                        }
+                    }
+                    workers.lock().unwrap_or_else(|p| p.into_inner()).push(worker);
+                    let _ = tx.send((seq, Output::Parts(file_idx, parts)));
+                });
+            };
+            for (file_idx, file) in files.iter().enumerate() {
+                if file.format == Format::Parquet {
+                    let mut tail = FileTail::default();
+                    match parquet::plan(&file.path) {
+                        Ok(plan) => {
+                            for rg in 0..plan.row_group_rows.len() {
+                                spawn_job(file_idx, file, Job::ParquetRowGroup { row_group: rg }, seq);
+                                seq += 1;
+                            }
+                        }
+                        Err(e) => tail.problems.push(ReadProblem {
+                            line: None,
+                            message: e.to_string(),
+                        }),
+                    }
+                    match produce::hash_file(file, &opts.progress) {
+                        Ok((sha, bytes)) => {
+                            tail.sha256 = sha;
+                            tail.bytes = bytes;
+                        }
+                        Err(e) => tail.problems.push(ReadProblem {
+                            line: None,
+                            message: format!("read failed: {e}"),
+                        }),
+                    }
+                    let _ = tx.send((seq, Output::Tail(file_idx, tail)));
+                    seq += 1;
+                } else {
+                    let tail = produce::produce(file, &opts.progress, &mut |job| {
+                        spawn_job(file_idx, file, job, seq);
+                        seq += 1;
+                    });
+                    let _ = tx.send((seq, Output::Tail(file_idx, tail)));
+                    seq += 1;
+                }
+            }
+        });
+        drop(tx);
+    });
+    opts.progress.load(Ordering::Relaxed);
+    Ok(())
+}
+
+/// Run every detector over every value of a chunk.
+fn detect_chunk(scanner: &Scanner, chunk: &Chunk, worker: &mut Worker) -> Vec<ValueFinding> {
+    let mut out = Vec::new();
+    for (i, v) in chunk.values.iter().enumerate() {
+        worker.findings.clear();
+        scanner.scan(chunk.value_text(v), &mut worker.scan, &mut worker.findings);
+        out.extend(worker.findings.iter().map(|&finding| ValueFinding {
+            value: i as u32,
+            finding,
+        }));
+    }
+    out
+}

@@ -1,0 +1,301 @@
+//! The parallel half of reading: a job's bytes become a [`Chunk`].
+//!
+//! Runs on worker threads. A record that cannot be parsed is reported with
+//! its line and row, and its raw bytes (lossily decoded) are still scanned
+//! under the `<raw>` path: a secret in a broken line is still a secret.
+
+use super::discover::Format;
+use super::jsonwalk::JsonWalker;
+use super::produce::Job;
+use crate::chunk::Chunk;
+use crate::fields::{has_provenance, is_consented, FieldRules, MetaValue, Role};
+use crate::chunk::RowMeta;
+
+/// Path under which the raw bytes of an unparseable record are scanned.
+pub const RAW_PATH: &str = "<raw>";
+/// Path of a TXT line.
+pub const TXT_PATH: &str = "text";
+
+/// Parse a text-format job into one chunk.
+pub fn parse_job(job: &Job, rules: &FieldRules, walker: &mut JsonWalker) -> Chunk {
+    let mut chunk = Chunk {
+        has_lines: true,
+        ..Chunk::default()
+    };
+    match job {
+        Job::Lines { format, data, first_line } => {
+            chunk.first_line = *first_line;
+            parse_lines(*format, data, rules, walker, &mut chunk);
+        }
+        Job::Csv {
+            header,
+            data,
+            first_line,
+        } => {
+            chunk.first_line = *first_line;
+            parse_csv(header, data, rules, &mut chunk);
+        }
+        Job::JsonElements {
+            data,
+            elems,
+            first_line,
+        } => {
+            chunk.first_line = *first_line;
+            for &(s, e, line) in elems {
+                let row = chunk.rows.len() as u32;
+                let meta = json_row(&data[s..e], row, line, rules, walker, &mut chunk);
+                chunk.rows.push(meta);
+            }
+        }
+        Job::ParquetRowGroup { .. } => {}
+    }
+    chunk
+}
+
+fn parse_lines(format: Format, data: &[u8], rules: &FieldRules, walker: &mut JsonWalker, chunk: &mut Chunk) {
+    let mut start = 0;
+    let mut line: u64 = 0;
+    while start < data.len() {
+        let end = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |k| start + k);
+        let mut rec = &data[start..end];
+        if let [head @ .., b'\r'] = rec {
+            rec = head;
+        }
+        if !rec.iter().all(|b| b.is_ascii_whitespace()) {
+            let row = chunk.rows.len() as u32;
+            let meta = match format {
+                Format::Txt => txt_row(rec, row, line, rules, chunk),
+                _ => json_row(rec, row, line, rules, walker, chunk),
+            };
+            chunk.rows.push(meta);
+        }
+        start = end + 1;
+        line += 1;
+    }
+}
+
+fn txt_row(rec: &[u8], row: u32, line: u64, rules: &FieldRules, chunk: &mut Chunk) -> RowMeta {
+    let text = match std::str::from_utf8(rec) {
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(e) => {
+            chunk.push_error(
+                Some(line),
+                Some(row as u64),
+                format!("invalid UTF-8 at byte {}; scanned with replacement characters", e.valid_up_to() + 1),
+            );
+            String::from_utf8_lossy(rec)
+        }
+    };
+    if rules.scans(TXT_PATH) {
+        let id = chunk.intern_path(TXT_PATH);
+        chunk.push_value(row, id, &text, true);
+    }
+    RowMeta {
+        line: line as u32,
+        ..RowMeta::default()
+    }
+}
+
+fn json_row(rec: &[u8], row: u32, line: u64, rules: &FieldRules, walker: &mut JsonWalker, chunk: &mut Chunk) -> RowMeta {
+    let mut meta = RowMeta {
+        line: line as u32,
+        ..RowMeta::default()
+    };
+    let problem = match std::str::from_utf8(rec) {
+        Err(e) => format!("invalid UTF-8 at byte {}", e.valid_up_to() + 1),
+        Ok(_) => match walker.walk_row(rec, row, rules, chunk) {
+            Ok(facts) => {
+                meta.consented = facts.consented;
+                meta.has_provenance = facts.has_provenance;
+                return meta;
+            }
+            Err(e) => e.to_string(),
+        },
+    };
+    chunk.push_error(Some(line), Some(row as u64), format!("{problem}; raw line scanned as text"));
+    meta.malformed = true;
+    let id = chunk.intern_path(RAW_PATH);
+    chunk.push_value(row, id, &String::from_utf8_lossy(rec), false);
+    meta
+}
+
+/// A CSV cell that is only a number is metadata, not prose.
+fn looks_numeric(s: &str) -> bool {
+    let t = s.trim();
+    !t.is_empty()
+        && t.bytes().any(|b| b.is_ascii_digit())
+        && t.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E'))
+}
+
+fn parse_csv(header: &[String], data: &[u8], rules: &FieldRules, chunk: &mut Chunk) {
+    let mut names: Vec<String> = header
+        .iter()
+        .enumerate()
+        .map(|(i, h)| if h.is_empty() { format!("column_{}", i + 1) } else { h.clone() })
+        .collect();
+    let mut roles: Vec<Role> = names.iter().map(|n| rules.role(n)).collect();
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(data);
+    let mut rec = csv::ByteRecord::new();
+    loop {
+        let line = rdr.position().line().saturating_sub(1);
+        match rdr.read_byte_record(&mut rec) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                let row = chunk.rows.len() as u64;
+                chunk.push_error(Some(line), Some(row), format!("unreadable CSV record: {e}"));
+                break;
+            }
+        }
+        let line = rec.position().map_or(line, |p| p.line().saturating_sub(1));
+        if rec.len() == 1 && rec.get(0).is_some_and(|f| f.is_empty()) {
+            continue; // a blank line
+        }
+        let row = chunk.rows.len() as u32;
+        let mut meta = RowMeta {
+            line: line as u32,
+            ..RowMeta::default()
+        };
+        if rec.len() != header.len() {
+            chunk.push_error(
+                Some(line),
+                Some(row as u64),
+                format!("ragged row: {} fields, the header has {}; every field scanned", rec.len(), header.len()),
+            );
+        }
+        for (i, field) in rec.iter().enumerate() {
+            if i >= names.len() {
+                names.push(format!("column_{}", i + 1));
+                roles.push(Role::Other);
+            }
+            if field.is_empty() {
+                continue;
+            }
+            let text = match std::str::from_utf8(field) {
+                Ok(s) => std::borrow::Cow::Borrowed(s),
+                Err(e) => {
+                    chunk.push_error(
+                        Some(line),
+                        Some(row as u64),
+                        format!(
+                            "invalid UTF-8 in field {} at byte {}; scanned with replacement characters",
+                            names[i],
+                            e.valid_up_to() + 1
+                        ),
+                    );
+                    String::from_utf8_lossy(field)
+                }
+            };
+            match roles[i] {
+                Role::Consent => meta.consented |= is_consented(MetaValue::Str(&text)),
+                Role::Provenance => meta.has_provenance |= has_provenance(MetaValue::Str(&text)),
+                Role::Other => {}
+            }
+            if rules.scans(&names[i]) {
+                let is_text = roles[i] == Role::Other && !looks_numeric(&text);
+                let id = chunk.intern_path(&names[i]);
+                chunk.push_value(row, id, &text, is_text);
+            }
+        }
+        chunk.rows.push(meta);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    fn lines(format: Format, s: &str) -> Chunk {
+        let job = Job::Lines {
+            format,
+            data: s.as_bytes().to_vec(),
+            first_line: 10,
+        };
+        parse_job(&job, &FieldRules::default(), &mut JsonWalker::new())
+    }
+
+    #[test]
+    fn jsonl_rows_errors_and_raw_rescan() {
+        let c = lines(
+            Format::Jsonl,
+            "{\"text\": \"a\"}\r\n\n{\"text\": \"b\", \"consent\": true}\n{\"text\": broken AKIA}\n[1]\n",
+        );
+        assert_eq!(c.rows.len(), 4);
+        assert_eq!(c.rows[1].line, 2);
+        assert!(c.rows[1].consented);
+        assert!(c.rows[2].malformed);
+        assert_eq!(c.errors.len(), 1);
+        assert_eq!(c.errors[0].line, Some(3));
+        assert_eq!(c.abs_line(3), Some(14));
+        let raw: Vec<_> = c
+            .values
+            .iter()
+            .filter(|v| c.paths[v.path as usize] == RAW_PATH)
+            .map(|v| c.value_text(v))
+            .collect();
+        assert_eq!(raw, vec!["{\"text\": broken AKIA}"]);
+    }
+
+    #[test]
+    fn invalid_utf8_is_reported_and_still_scanned() {
+        let job = Job::Lines {
+            format: Format::Jsonl,
+            data: b"{\"t\": \"caf\xff\"}\n".to_vec(),
+            first_line: 0,
+        };
+        let c = parse_job(&job, &FieldRules::default(), &mut JsonWalker::new());
+        assert_eq!(c.errors.len(), 1);
+        assert!(c.errors[0].message.contains("invalid UTF-8 at byte 11"), "{}", c.errors[0].message);
+        assert_eq!(c.value_text(&c.values[0]), "{\"t\": \"caf\u{FFFD}\"}");
+        let job = Job::Lines {
+            format: Format::Txt,
+            data: b"ok line\nbad \xc3\n".to_vec(),
+            first_line: 0,
+        };
+        let c = parse_job(&job, &FieldRules::default(), &mut JsonWalker::new());
+        assert_eq!(c.rows.len(), 2);
+        assert_eq!(c.errors[0].line, Some(1));
+    }
+
+    #[test]
+    fn csv_quotes_ragged_rows_and_roles() {
+        let header = Arc::new(vec!["id".to_string(), "text".into(), "consent".into(), "source".into()]);
+        let data = b"1,\"hello, \"\"world\"\"\nsecond line\",yes,web\n2,short\n3,x,no,,extra\n".to_vec();
+        let job = Job::Csv {
+            header,
+            data,
+            first_line: 1,
+        };
+        let c = parse_job(&job, &FieldRules::default(), &mut JsonWalker::new());
+        assert_eq!(c.rows.len(), 3);
+        assert!(c.rows[0].consented && c.rows[0].has_provenance);
+        assert!(!c.rows[2].consented && !c.rows[2].has_provenance);
+        assert_eq!(c.rows[1].line, 2);
+        assert_eq!(c.errors.len(), 2, "{:?}", c.errors);
+        assert!(c.errors[0].message.starts_with("ragged row: 2 fields"));
+        let texts: Vec<_> = c.values.iter().map(|v| (c.paths[v.path as usize].as_str(), c.value_text(v), v.is_text)).collect();
+        assert!(texts.contains(&("text", "hello, \"world\"\nsecond line", true)));
+        assert!(texts.contains(&("id", "1", false)));
+        assert!(texts.contains(&("column_5", "extra", true)));
+        assert!(texts.contains(&("consent", "yes", false)));
+    }
+
+    #[test]
+    fn json_elements() {
+        let data = br#"{"text": "a", "source": "s"}{"text": oops}"#.to_vec();
+        let job = Job::JsonElements {
+            elems: vec![(0, 28, 0), (28, data.len(), 3)],
+            data,
+            first_line: 5,
+        };
+        let c = parse_job(&job, &FieldRules::default(), &mut JsonWalker::new());
+        assert_eq!(c.rows.len(), 2);
+        assert!(c.rows[0].has_provenance);
+        assert!(c.rows[1].malformed);
+        assert_eq!(c.abs_line(c.errors[0].line.unwrap_or(0)), Some(9));
+    }
+}

@@ -1,0 +1,567 @@
+//! The sequential half of reading: bytes off the disk, hashed, decompressed
+//! and cut at record boundaries into jobs that workers parse in parallel.
+//!
+//! One read per byte: the SHA-256 of the file, the progress counter and the
+//! record splitting all happen on the bytes as they arrive. Cutting is cheap
+//! (a reverse `memchr` for lines, a quote-parity scan for CSV, a structural
+//! scan for JSON arrays) so that the expensive work — parsing, detection,
+//! counting — runs on every core. Jobs are cut at a fixed byte target, never
+//! by thread count, so chunking (and every output) is the same on any machine.
+
+use std::fs::File;
+use std::io::{self, BufReader, Read};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use memchr::{memchr2, memchr_iter, memrchr};
+use sha2::{Digest, Sha256};
+
+use super::discover::{Compression, Format, SourceFile};
+
+/// Target size of one job's bytes.
+pub const CHUNK_BYTES: usize = 4 << 20;
+/// A single record longer than this is reported and skipped, so that one
+/// runaway line cannot make memory grow with the file.
+pub const MAX_RECORD_BYTES: usize = 256 << 20;
+
+/// Work for one worker: a run of whole records. `first_line` is the
+/// absolute 0-based line of the job's first byte; lines inside a job are
+/// relative to it.
+#[derive(Debug)]
+pub enum Job {
+    /// Newline-separated records (JSONL, TXT).
+    Lines { format: Format, data: Vec<u8>, first_line: u64 },
+    /// CSV records after the header.
+    Csv {
+        header: Arc<Vec<String>>,
+        data: Vec<u8>,
+        first_line: u64,
+    },
+    /// Elements of a top-level JSON array (or one top-level value), each
+    /// `(start, end, line)` with the job-relative line of its start.
+    JsonElements {
+        data: Vec<u8>,
+        elems: Vec<(usize, usize, u64)>,
+        first_line: u64,
+    },
+    /// One Parquet row group.
+    ParquetRowGroup { row_group: usize },
+}
+
+/// A problem found while reading a file sequentially.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadProblem {
+    /// Absolute 1-based line when known.
+    pub line: Option<u64>,
+    pub message: String,
+}
+
+/// What the sequential read learned about the whole file.
+#[derive(Debug, Clone, Default)]
+pub struct FileTail {
+    pub sha256: String,
+    /// Bytes read from disk (compressed bytes for compressed files).
+    pub bytes: u64,
+    pub problems: Vec<ReadProblem>,
+    /// Lines consumed before the first job (a CSV header), so that row
+    /// lines come out right.
+    pub header_lines: u64,
+}
+
+/// Counts and hashes bytes as they are read.
+struct HashingReader<R> {
+    inner: R,
+    hasher: Sha256,
+    bytes: u64,
+    progress: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.bytes += n as u64;
+        self.progress.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// Hash a whole file (for Parquet, whose row groups are read out of order).
+pub fn hash_file(file: &SourceFile, progress: &Arc<AtomicU64>) -> io::Result<(String, u64)> {
+    let mut r = HashingReader {
+        inner: File::open(&file.path)?,
+        hasher: Sha256::new(),
+        bytes: 0,
+        progress: progress.clone(),
+    };
+    let mut buf = vec![0u8; 1 << 20];
+    while r.read(&mut buf)? != 0 {}
+    Ok((hex::encode(r.hasher.finalize()), r.bytes))
+}
+
+/// Read a text-format file and hand its jobs to `send` in order.
+/// I/O errors do not abort: they are returned as problems of the file,
+/// after every complete record read before them has been sent.
+pub fn produce(file: &SourceFile, progress: &Arc<AtomicU64>, send: &mut dyn FnMut(Job)) -> FileTail {
+    let mut tail = FileTail::default();
+    let raw = match File::open(&file.path) {
+        Ok(f) => f,
+        Err(e) => {
+            tail.problems.push(ReadProblem {
+                line: None,
+                message: format!("cannot open: {e}"),
+            });
+            return tail;
+        }
+    };
+    let hashing = HashingReader {
+        inner: raw,
+        hasher: Sha256::new(),
+        bytes: 0,
+        progress: progress.clone(),
+    };
+    let mut reader = match Decoded::new(hashing, file.compression) {
+        Ok(r) => r,
+        Err(e) => {
+            tail.problems.push(ReadProblem {
+                line: None,
+                message: format!("cannot start decompression: {e}"),
+            });
+            return tail;
+        }
+    };
+    let mut splitter: Box<dyn Splitter> = match file.format {
+        Format::Jsonl | Format::Txt => Box::new(LineSplitter { format: file.format }),
+        Format::Csv => Box::new(CsvSplitter::default()),
+        Format::Json => Box::new(JsonArraySplitter::default()),
+        // Parquet is planned by row group and never streamed through here;
+        // if it were, its bytes would be scanned as text rather than lost.
+        Format::Parquet => Box::new(LineSplitter { format: Format::Txt }),
+    };
+    let mut buf: Vec<u8> = Vec::with_capacity(CHUNK_BYTES + (64 << 10));
+    let mut first = true;
+    let mut lines_before: u64 = 0;
+    let mut eof = false;
+    let mut any_data = false;
+    while !eof {
+        // Fill to the target size.
+        while buf.len() < CHUNK_BYTES {
+            let start = buf.len();
+            buf.resize(start + (256 << 10).max(CHUNK_BYTES - start).min(1 << 20), 0);
+            match reader.read(&mut buf[start..]) {
+                Ok(0) => {
+                    buf.truncate(start);
+                    eof = true;
+                    break;
+                }
+                Ok(n) => buf.truncate(start + n),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => buf.truncate(start),
+                Err(e) => {
+                    buf.truncate(start);
+                    tail.problems.push(ReadProblem {
+                        line: Some(lines_before + count_lines(&buf) + 1),
+                        message: format!("read failed ({}): {e}; the rest of the file was not scanned", describe(file)),
+                    });
+                    eof = true;
+                    break;
+                }
+            }
+        }
+        if first {
+            first = false;
+            if buf.starts_with(b"\xEF\xBB\xBF") {
+                buf.drain(..3);
+            }
+        }
+        let cut = if eof { Some(buf.len()) } else { splitter.boundary(&buf) };
+        let Some(cut) = cut else {
+            if buf.len() > MAX_RECORD_BYTES {
+                let line = lines_before + 1;
+                tail.problems.push(ReadProblem {
+                    line: Some(line),
+                    message: format!(
+                        "record longer than {} MiB; skipped up to the next record boundary",
+                        MAX_RECORD_BYTES >> 20
+                    ),
+                });
+                lines_before += count_lines(&buf);
+                buf.clear();
+                splitter.reset_after_skip();
+            }
+            // Otherwise keep reading: the record continues.
+            buf.reserve(CHUNK_BYTES);
+            continue;
+        };
+        let rest = buf.split_off(cut);
+        let data = std::mem::replace(&mut buf, rest);
+        if data.is_empty() {
+            continue;
+        }
+        any_data = true;
+        let lines = count_lines(&data);
+        splitter.emit(data, lines_before, &mut tail, send);
+        lines_before += lines;
+    }
+    splitter.finish(lines_before, &mut tail, send);
+    if !any_data && file.format != Format::Json && tail.problems.is_empty() {
+        tail.problems.push(ReadProblem {
+            line: None,
+            message: "empty file".into(),
+        });
+    }
+    let hashing = reader.into_inner();
+    tail.sha256 = hex::encode(hashing.hasher.finalize());
+    tail.bytes = hashing.bytes;
+    tail
+}
+
+
+fn describe(file: &SourceFile) -> String {
+    match file.compression.as_str() {
+        Some(c) => format!("{c} stream"),
+        None => "file".into(),
+    }
+}
+
+fn count_lines(b: &[u8]) -> u64 {
+    memchr_iter(b'\n', b).count() as u64
+}
+
+/// The decompressed byte stream of a file.
+enum Decoded<R: Read> {
+    Plain(R),
+    Gzip(flate2::read::MultiGzDecoder<BufReader<R>>),
+    Zstd(Box<zstd::stream::read::Decoder<'static, BufReader<R>>>),
+}
+
+impl<R: Read> Decoded<R> {
+    fn new(r: R, c: Compression) -> io::Result<Self> {
+        Ok(match c {
+            Compression::None => Decoded::Plain(r),
+            Compression::Gzip => Decoded::Gzip(flate2::read::MultiGzDecoder::new(BufReader::with_capacity(1 << 20, r))),
+            Compression::Zstd => Decoded::Zstd(Box::new(zstd::stream::read::Decoder::new(r)?)),
+        })
+    }
+
+    fn into_inner(self) -> R {
+        match self {
+            Decoded::Plain(r) => r,
+            Decoded::Gzip(d) => d.into_inner().into_inner(),
+            Decoded::Zstd(d) => d.finish().into_inner(),
+        }
+    }
+}
+
+impl<R: Read> Read for Decoded<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Decoded::Plain(r) => r.read(buf),
+            Decoded::Gzip(d) => d.read(buf),
+            Decoded::Zstd(d) => d.read(buf),
+        }
+    }
+}
+
+/// Finds record boundaries in a buffer that starts at a record boundary.
+trait Splitter {
+    /// Position just after the last complete record in `buf`, if any.
+    fn boundary(&mut self, buf: &[u8]) -> Option<usize>;
+    /// Turn a run of whole records into a job.
+    fn emit(&mut self, data: Vec<u8>, lines_before: u64, tail: &mut FileTail, send: &mut dyn FnMut(Job));
+    /// End of file.
+    fn finish(&mut self, _lines_before: u64, _tail: &mut FileTail, _send: &mut dyn FnMut(Job)) {}
+    /// The buffer was dropped after an oversized record.
+    fn reset_after_skip(&mut self) {}
+}
+
+struct LineSplitter {
+    format: Format,
+}
+
+impl Splitter for LineSplitter {
+    fn boundary(&mut self, buf: &[u8]) -> Option<usize> {
+        memrchr(b'\n', buf).map(|i| i + 1)
+    }
+    fn emit(&mut self, data: Vec<u8>, first_line: u64, _: &mut FileTail, send: &mut dyn FnMut(Job)) {
+        send(Job::Lines {
+            format: self.format,
+            data,
+            first_line,
+        });
+    }
+}
+
+/// RFC 4180: a newline ends a record only outside quotes; `""` inside a
+/// quoted field toggles the state twice, so counting quotes is exact.
+#[derive(Default)]
+struct CsvSplitter {
+    header: Option<Arc<Vec<String>>>,
+}
+
+fn csv_boundary(buf: &[u8]) -> Option<usize> {
+    let mut in_quotes = false;
+    let mut last = None;
+    let mut i = 0;
+    while let Some(k) = memchr2(b'"', b'\n', &buf[i..]) {
+        let p = i + k;
+        if buf[p] == b'"' {
+            in_quotes = !in_quotes;
+        } else if !in_quotes {
+            last = Some(p + 1);
+        }
+        i = p + 1;
+    }
+    last
+}
+
+fn first_record_end(buf: &[u8]) -> Option<usize> {
+    let mut in_quotes = false;
+    let mut i = 0;
+    while let Some(k) = memchr2(b'"', b'\n', &buf[i..]) {
+        let p = i + k;
+        if buf[p] == b'"' {
+            in_quotes = !in_quotes;
+        } else if !in_quotes {
+            return Some(p + 1);
+        }
+        i = p + 1;
+    }
+    None
+}
+
+impl CsvSplitter {
+    fn take_header(&mut self, data: &[u8], tail: &mut FileTail) -> usize {
+        let end = first_record_end(data).unwrap_or(data.len());
+        let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(&data[..end]);
+        let mut rec = csv::ByteRecord::new();
+        let header: Vec<String> = match rdr.read_byte_record(&mut rec) {
+            Ok(true) => rec.iter().map(|f| String::from_utf8_lossy(f).trim().to_string()).collect(),
+            Ok(false) => Vec::new(),
+            Err(e) => {
+                tail.problems.push(ReadProblem {
+                    line: Some(1),
+                    message: format!("unreadable CSV header: {e}"),
+                });
+                Vec::new()
+            }
+        };
+        if header.iter().any(|h| h.is_empty()) {
+            tail.problems.push(ReadProblem {
+                line: Some(1),
+                message: "CSV header has an empty column name; such columns are named column_N".into(),
+            });
+        }
+        tail.header_lines = count_lines(&data[..end]);
+        self.header = Some(Arc::new(header));
+        end
+    }
+}
+
+impl Splitter for CsvSplitter {
+    fn boundary(&mut self, buf: &[u8]) -> Option<usize> {
+        csv_boundary(buf)
+    }
+    fn emit(&mut self, mut data: Vec<u8>, mut first_line: u64, tail: &mut FileTail, send: &mut dyn FnMut(Job)) {
+        if self.header.is_none() {
+            let end = self.take_header(&data, tail);
+            first_line += count_lines(&data[..end]);
+            data.drain(..end);
+            if data.is_empty() {
+                return;
+            }
+        }
+        let header = self.header.clone().unwrap_or_default();
+        send(Job::Csv {
+            header,
+            data,
+            first_line,
+        });
+    }
+}
+
+/// Structural scan of a top-level JSON array, element by element, with
+/// state kept across blocks. A file whose top level is not an array is one
+/// row (and is buffered whole: it is one record).
+#[derive(Default)]
+struct JsonArraySplitter {
+    phase: Phase,
+    depth: u32,
+    in_str: bool,
+    esc: bool,
+    data: Vec<u8>,
+    elems: Vec<(usize, usize, u64)>,
+    job_first_line: u64,
+    elem_start: usize,
+    elem_line: u64,
+    /// Absolute 0-based line of the next byte.
+    line: u64,
+}
+
+#[derive(Default, Clone, Copy, PartialEq, Eq, Debug)]
+enum Phase {
+    #[default]
+    Start,
+    BeforeElem,
+    InElem,
+    Done,
+    Single,
+}
+
+impl Splitter for JsonArraySplitter {
+    fn boundary(&mut self, buf: &[u8]) -> Option<usize> {
+        // Elements are cut by `scan`, which keeps its state across blocks.
+        Some(buf.len())
+    }
+
+    fn emit(&mut self, data: Vec<u8>, _lines_before: u64, tail: &mut FileTail, send: &mut dyn FnMut(Job)) {
+        self.scan(&data, tail, send);
+    }
+
+    fn finish(&mut self, _lines_before: u64, tail: &mut FileTail, send: &mut dyn FnMut(Job)) {
+        match self.phase {
+            Phase::Start => tail.problems.push(ReadProblem {
+                line: None,
+                message: "empty file".into(),
+            }),
+            Phase::InElem | Phase::BeforeElem => {
+                if self.phase == Phase::InElem {
+                    self.end_elem();
+                }
+                tail.problems.push(ReadProblem {
+                    line: Some(self.line + 1),
+                    message: "unexpected end of file: the top-level array is not closed".into(),
+                });
+            }
+            Phase::Single => {
+                let line = self.elem_line;
+                self.elems.push((0, self.data.len(), line));
+            }
+            Phase::Done => {}
+        }
+        self.flush(send);
+    }
+}
+
+impl JsonArraySplitter {
+    fn end_elem(&mut self) {
+        self.elems.push((self.elem_start, self.data.len(), self.elem_line));
+    }
+
+    fn flush(&mut self, send: &mut dyn FnMut(Job)) {
+        if self.elems.is_empty() {
+            return;
+        }
+        let data = std::mem::take(&mut self.data);
+        let elems = std::mem::take(&mut self.elems);
+        send(Job::JsonElements {
+            data,
+            elems,
+            first_line: self.job_first_line,
+        });
+        self.job_first_line = self.line;
+    }
+
+    fn scan(&mut self, b: &[u8], tail: &mut FileTail, send: &mut dyn FnMut(Job)) {
+        let mut i = 0;
+        // Start of the not-yet-copied part of the element in progress.
+        let mut seg = 0;
+        while i < b.len() {
+            let c = b[i];
+            match self.phase {
+                Phase::Single => {
+                    self.data.extend_from_slice(&b[i..]);
+                    self.line += count_lines(&b[i..]);
+                    return;
+                }
+                Phase::InElem => {
+                    if self.esc {
+                        self.esc = false;
+                        if c == b'\n' {
+                            self.line += 1;
+                        }
+                        i += 1;
+                        continue;
+                    }
+                    if self.in_str {
+                        match memchr2(b'"', b'\\', &b[i..]) {
+                            Some(k) => {
+                                self.line += count_lines(&b[i..i + k]);
+                                i += k;
+                                if b[i] == b'"' {
+                                    self.in_str = false;
+                                } else {
+                                    self.esc = true;
+                                }
+                                i += 1;
+                            }
+                            None => {
+                                self.line += count_lines(&b[i..]);
+                                i = b.len();
+                            }
+                        }
+                        continue;
+                    }
+                    match c {
+                        b'"' => self.in_str = true,
+                        b'{' | b'[' => self.depth += 1,
+                        b'}' | b']' if self.depth > 0 => self.depth -= 1,
+                        b']' | b',' => {
+                            self.data.extend_from_slice(&b[seg..i]);
+                            self.end_elem();
+                            if self.data.len() >= CHUNK_BYTES {
+                                self.flush(send);
+                            }
+                            self.phase = if c == b']' { Phase::Done } else { Phase::BeforeElem };
+                        }
+                        b'\n' => self.line += 1,
+                        _ => {}
+                    }
+                    i += 1;
+                }
+                _ if matches!(c, b' ' | b'\t' | b'\r' | b'\n') => {
+                    if c == b'\n' {
+                        self.line += 1;
+                    }
+                    i += 1;
+                }
+                Phase::Start => {
+                    if c == b'[' {
+                        self.phase = Phase::BeforeElem;
+                        self.job_first_line = self.line;
+                        i += 1;
+                    } else {
+                        self.phase = Phase::Single;
+                        self.job_first_line = self.line;
+                        self.elem_line = 0;
+                    }
+                }
+                Phase::BeforeElem if c == b']' => {
+                    self.phase = Phase::Done;
+                    i += 1;
+                }
+                Phase::BeforeElem => {
+                    // An element starts (a stray comma gives an empty
+                    // element, which the element parser reports).
+                    self.phase = Phase::InElem;
+                    self.depth = 0;
+                    self.in_str = false;
+                    self.esc = false;
+                    self.elem_start = self.data.len();
+                    self.elem_line = self.line - self.job_first_line;
+                    seg = i;
+                }
+                Phase::Done => {
+                    tail.problems.push(ReadProblem {
+                        line: Some(self.line + 1),
+                        message: "unexpected data after the top-level array".into(),
+                    });
+                    self.line += count_lines(&b[i..]);
+                    return;
+                }
+            }
+        }
+        if self.phase == Phase::InElem {
+            self.data.extend_from_slice(&b[seg..]);
+        }
+    }
+}

@@ -1,0 +1,364 @@
+//! The built binary on the bundled fixtures: every format, bad input, gates,
+//! exit codes, signing and determinism. Expected numbers are the fixtures'
+//! known contents (see the comment above each test).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_scour"));
+    c.env_remove("SCOUR_SIGNING_KEY").env("CI", "true");
+    c
+}
+
+fn fixture(p: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(p)
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().expect("run scour")
+}
+
+/// Scan and parse the JSON report, asserting the exit code.
+fn scan(paths: &[&Path], extra: &[&str], code: i32) -> Value {
+    let mut c = bin();
+    c.arg("scan").args(paths).args(extra);
+    let out = c.output().expect("run scour");
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "stderr: {}\nstdout: {}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    serde_json::from_slice(&out.stdout).expect("report is JSON")
+}
+
+fn det(r: &Value, id: &str) -> u64 {
+    r["detectors"][id].as_u64().unwrap_or(0)
+}
+
+fn sha256_of(p: &Path) -> String {
+    hex::encode(Sha256::digest(std::fs::read(p).unwrap()))
+}
+
+// chat-train.jsonl: 5 rows, nested messages and meta; consent true/"yes"/1 on
+// rows 1, 2, 5 (row 3 false, row 4 "revoked"); provenance on rows 1, 2, 5
+// (row 4 ""). Findings: EMAIL in text and meta.contact, a Visa test card in
+// messages[].content, an IPv4 address, and an AWS key id whose first letter
+// is written as the JSON escape \u0041.
+#[test]
+fn nested_jsonl_numbers() {
+    let p = fixture("jsonl/chat-train.jsonl");
+    let r = scan(&[&p], &[], 1);
+    assert_eq!(r["file_count"], 1);
+    assert_eq!(r["row_count"], 5);
+    assert_eq!(r["consent_coverage_pct"], 60.0);
+    assert_eq!(r["provenance_coverage_pct"], 60.0);
+    assert_eq!(det(&r, "EMAIL"), 2);
+    assert_eq!(det(&r, "CREDIT_CARD"), 1);
+    assert_eq!(det(&r, "IP_ADDRESS"), 1);
+    assert_eq!(det(&r, "AWS_ACCESS_KEY_ID"), 1, "escaped secret must be found: {}", r["detectors"]);
+    assert_eq!(r["pii_total"], 4);
+    assert_eq!(r["secrets_total"], 1);
+    assert_eq!(r["fields"]["meta.contact"]["findings"], 1);
+    assert_eq!(r["fields"]["messages[].content"]["values"], 2);
+    assert_eq!(r["fields"]["messages[].content"]["detectors"]["CREDIT_CARD"], 1);
+    assert_eq!(r["splits"]["train"]["rows"], 5);
+    assert_eq!(r["files"][0]["sha256"], sha256_of(&p));
+    assert_eq!(r["files"][0]["bytes"], std::fs::metadata(&p).unwrap().len());
+    assert_eq!(r["files"][0]["format"], "jsonl");
+    assert_eq!(r["errors"]["count"], 0);
+    assert_eq!(r["gates"]["passed"], false);
+    let failed: Vec<&str> = r["gates"]["failed"].as_array().unwrap().iter().map(|f| f["gate"].as_str().unwrap()).collect();
+    assert!(failed.contains(&"secrets") && failed.contains(&"consent"), "{failed:?}");
+    // Locations are listed, values never.
+    let text = serde_json::to_string(&r).unwrap();
+    assert!(!text.contains("jane.doe@example.com") && !text.contains("KIAZ3MPL4R7QW2XK5TN"));
+    let f = r["findings"]["list"].as_array().unwrap();
+    assert_eq!(f.len(), 5);
+    assert!(f.iter().any(|f| f["detector"] == "AWS_ACCESS_KEY_ID" && f["line"] == 4 && f["row"] == 3));
+    // Eleven characters per token is not the point; the estimate is chars / 4.
+    assert!(r["token_estimate"].as_u64().unwrap() > 50);
+}
+
+// --text-field restricts scanning: with only `text`, the card in messages and
+// the e-mail in meta.contact are not seen; consent is still evaluated.
+#[test]
+fn text_field_restriction() {
+    let r = scan(&[&fixture("jsonl/chat-train.jsonl")], &["--text-field", "text"], 1);
+    assert_eq!(det(&r, "CREDIT_CARD"), 0);
+    assert_eq!(det(&r, "EMAIL"), 1);
+    assert_eq!(r["consent_coverage_pct"], 60.0);
+    assert!(r["fields"].get("meta.contact").is_none());
+}
+
+// validation.json: a top-level array of 3 objects, all consented with a
+// source; a phone number in +44 form and a dashed SSN.
+#[test]
+fn json_array() {
+    let r = scan(&[&fixture("json/validation.json")], &[], 1);
+    assert_eq!(r["row_count"], 3);
+    assert_eq!(det(&r, "PHONE"), 1);
+    assert_eq!(det(&r, "US_SSN"), 1);
+    assert_eq!(r["consent_coverage_pct"], 100.0);
+    assert_eq!(r["provenance_coverage_pct"], 100.0);
+    assert_eq!(r["splits"]["validation"]["rows"], 3);
+    assert_eq!(r["files"][0]["split"], "validation");
+    // 2 PII in a few dozen tokens is far above 1 per 1,000.
+    assert_eq!(r["eu_ai_act_article_10_clauses"][0]["clause_id"], "Art.10(2)(a)");
+    assert_eq!(r["eu_ai_act_article_10_clauses"][0]["passed"], false);
+    assert_eq!(r["eu_ai_act_article_10_clauses"][1]["passed"], true);
+}
+
+// test.csv: header + 3 records; record 1 is quoted with "" and a newline
+// (lines 2-3) and holds an e-mail; record 3 (line 5) is ragged.
+#[test]
+fn csv_with_quotes_and_a_ragged_row() {
+    let r = scan(&[&fixture("csv/test.csv")], &[], 1);
+    assert_eq!(r["row_count"], 3);
+    assert_eq!(det(&r, "EMAIL"), 1);
+    assert_eq!(r["errors"]["count"], 1);
+    let e = &r["errors"]["list"][0];
+    assert_eq!(e["line"], 5);
+    assert_eq!(e["row"], 2);
+    assert!(e["message"].as_str().unwrap().contains("ragged row"));
+    assert_eq!(r["consent_coverage_pct"], 33.33);
+    assert_eq!(r["provenance_coverage_pct"], 66.67);
+    assert_eq!(r["splits"]["test"]["rows"], 3);
+}
+
+// notes.txt: 4 lines: a spaced German IBAN, a GitHub token with a valid
+// checksum, a JWT, and a clean line.
+#[test]
+fn txt_lines() {
+    let r = scan(&[&fixture("txt/notes.txt")], &[], 1);
+    assert_eq!(r["row_count"], 4);
+    assert_eq!(det(&r, "IBAN"), 1);
+    assert_eq!(det(&r, "GITHUB_TOKEN"), 1);
+    assert_eq!(det(&r, "JWT"), 1);
+    assert_eq!(r["secrets_total"], 2);
+    assert_eq!(r["consent_coverage_pct"], 0.0);
+}
+
+// crm-train.jsonl.gz: 2 rows, an e-mail and a US phone number with separators.
+#[test]
+fn gzip_jsonl() {
+    let p = fixture("jsonl/crm-train.jsonl.gz");
+    let r = scan(&[&p], &[], 1);
+    assert_eq!(r["row_count"], 2);
+    assert_eq!(det(&r, "EMAIL"), 1);
+    assert_eq!(det(&r, "PHONE"), 1);
+    assert_eq!(r["files"][0]["compression"], "gzip");
+    assert_eq!(r["files"][0]["sha256"], sha256_of(&p), "hash of the file's (compressed) bytes");
+    assert_eq!(r["consent_coverage_pct"], 100.0);
+}
+
+// bad.jsonl: line 2 is cut off mid-object (and holds a Stripe live key, which
+// must still be found), line 3 has a Latin-1 byte; empty.jsonl is empty.
+#[test]
+fn corrupt_input_is_counted_located_and_still_scanned() {
+    let r = scan(&[&fixture("broken")], &[], 1);
+    assert_eq!(r["file_count"], 2);
+    assert_eq!(r["row_count"], 4);
+    assert_eq!(r["malformed_rows"], 2);
+    assert_eq!(det(&r, "STRIPE_SECRET_KEY"), 1, "a secret in a malformed line is still a secret");
+    assert_eq!(r["errors"]["count"], 3);
+    let list = r["errors"]["list"].as_array().unwrap();
+    let at = |file: &str, line: u64| list.iter().any(|e| e["file"] == file && e["line"] == line);
+    assert!(at("bad.jsonl", 2) && at("bad.jsonl", 3), "{list:?}");
+    assert!(list.iter().any(|e| e["file"] == "empty.jsonl" && e["message"] == "empty file"));
+    assert!(list.iter().any(|e| e["message"].as_str().unwrap().contains("invalid UTF-8")));
+    assert_eq!(r["files"][0]["errors"], 2);
+}
+
+#[test]
+fn whole_fixture_tree() {
+    let r = scan(&[&fixture("")], &[], 1);
+    assert!(r["file_count"].as_u64().unwrap() >= 7);
+    let skipped: Vec<&str> = r["skipped_files"].as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
+    assert!(skipped.contains(&"README.md"), "{skipped:?}");
+    // Sorted walk: file order is the sorted relative path order.
+    let files: Vec<&str> = r["files"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap()).collect();
+    let mut sorted = files.clone();
+    sorted.sort();
+    assert_eq!(files, sorted);
+    for s in ["train", "validation", "test"] {
+        assert!(r["splits"][s]["rows"].as_u64().unwrap() > 0, "{s}");
+    }
+}
+
+#[test]
+fn usage_and_input_errors_exit_2() {
+    let out = run(&["scan", "/definitely/not/here.jsonl"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("/definitely/not/here.jsonl") && err.contains("no such file"), "{err}");
+    assert_eq!(run(&["scan"]).status.code(), Some(2));
+    assert_eq!(run(&["scan", "--skip-gate", "nope", "fixtures"]).status.code(), Some(2));
+    assert_eq!(run(&["frobnicate"]).status.code(), Some(2));
+
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("scour.toml");
+    std::fs::write(&cfg, "[gates]\nmin_consent_pct = 10\nmax_pii_densty = 3\n").unwrap();
+    let out = run(&["scan", "--config", cfg.to_str().unwrap(), fixture("txt").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("line 3") && err.contains("max_pii_densty"), "{err}");
+}
+
+/// A deterministic corpus of Zipf-distributed prose with consent and source,
+/// and one e-mail every `pii_every` rows.
+fn write_corpus(path: &Path, rows: usize, pii_every: usize) {
+    use std::io::Write;
+    let words: Vec<String> = (0..3000).map(|i| format!("w{}x{}", i % 97, i)).collect();
+    let weights: Vec<f64> = (1..=words.len()).map(|r| 1.0 / r as f64).collect();
+    let total: f64 = weights.iter().sum();
+    let mut cdf = Vec::with_capacity(words.len());
+    let mut acc = 0.0;
+    for w in &weights {
+        acc += w / total;
+        cdf.push(acc);
+    }
+    let mut state: u64 = 0x9E3779B97F4A7C15;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    for i in 0..rows {
+        let mut text = String::new();
+        for _ in 0..120 {
+            let u = next();
+            let k = cdf.partition_point(|&c| c < u).min(words.len() - 1);
+            text.push_str(&words[k]);
+            text.push(' ');
+        }
+        if pii_every > 0 && i % pii_every == 0 {
+            text.push_str(&format!("mail user{i}@example.com"));
+        }
+        writeln!(f, "{}", serde_json::json!({"id": i, "text": text, "source": "gen", "consent": true})).unwrap();
+    }
+}
+
+fn strip_run_ids(mut r: Value) -> Value {
+    for k in ["scan_id", "scanned_at", "hmac_signature"] {
+        r.as_object_mut().unwrap().remove(k);
+    }
+    r
+}
+
+#[test]
+fn clean_corpus_passes_every_gate_and_output_is_thread_independent() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("train.jsonl");
+    // ~13 MB: several 4 MiB jobs, so the ordered merge really reorders.
+    write_corpus(&p, 13_000, 0);
+    let r1 = scan(&[&p], &["--threads", "1"], 0);
+    let r2 = scan(&[&p], &["--threads", "2"], 0);
+    let r4 = scan(&[&p], &["--threads", "4"], 0);
+    assert_eq!(r1["row_count"], 13_000);
+    assert_eq!(r1["bias_signal"], "low", "{}", r1["zipf"]);
+    assert!(r1["eu_ai_act_article_10_clauses"].as_array().unwrap().iter().all(|c| c["passed"] == true));
+    assert_eq!(r1["gates"]["passed"], true);
+    let (a, b, c) = (strip_run_ids(r1), strip_run_ids(r2), strip_run_ids(r4));
+    assert_eq!(a, b);
+    assert_eq!(a, c);
+}
+
+#[test]
+fn pii_density_gate_and_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("train.jsonl");
+    // One e-mail per row of ~120 words (~1,000 chars): ~4 per 1,000 tokens.
+    write_corpus(&p, 300, 1);
+    let r = scan(&[&p], &[], 1);
+    assert_eq!(det(&r, "EMAIL"), 300);
+    assert_eq!(r["gates"]["failed"][0]["gate"], "pii-density");
+    scan(&[&p], &["--max-pii-density", "50"], 0);
+    scan(&[&p], &["--skip-gate", "pii-density"], 0);
+    let md = bin().args(["scan", "--format", "markdown"]).arg(&p).output().unwrap();
+    let md = String::from_utf8(md.stdout).unwrap();
+    assert!(md.starts_with("# scour report — FAILED"), "{md}");
+    assert!(md.contains("| Art.10(2)(a) |") && md.contains("**pii-density** failed"));
+}
+
+#[test]
+fn signature_verifies_in_python_and_with_verify_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_path = dir.path().join("report.json");
+    let key = "test-key-ünïcode";
+    let out = bin()
+        .env("SCOUR_SIGNING_KEY", key)
+        .args(["scan", "--output"])
+        .arg(&out_path)
+        .arg(fixture(""))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&std::fs::read(&out_path).unwrap()).unwrap();
+    let sig = report["hmac_signature"].as_str().unwrap();
+    assert!(sig.starts_with("hmac-sha256:") && sig.len() == 12 + 64, "{sig}");
+
+    let verify = |p: &Path| {
+        bin().env("SCOUR_SIGNING_KEY", key).arg("verify-report").arg(p).output().unwrap().status.code()
+    };
+    assert_eq!(verify(&out_path), Some(0));
+    let tampered = dir.path().join("tampered.json");
+    let text = std::fs::read_to_string(&out_path).unwrap();
+    let row_count = format!("\"row_count\": {}", report["row_count"]);
+    assert!(text.contains(&row_count));
+    std::fs::write(&tampered, text.replace(&row_count, "\"row_count\": 1")).unwrap();
+    assert_eq!(verify(&tampered), Some(1));
+
+    let py = "import hmac, hashlib, json, os, sys\n\
+              r = json.load(open(sys.argv[1], encoding='utf-8'))\n\
+              sig = r.pop('hmac_signature')\n\
+              body = json.dumps(r, sort_keys=True)\n\
+              want = 'hmac-sha256:' + hmac.new(os.environ['SCOUR_SIGNING_KEY'].encode(), body.encode(), hashlib.sha256).hexdigest()\n\
+              sys.exit(0 if hmac.compare_digest(sig, want) else 1)\n";
+    match Command::new("python3").env("SCOUR_SIGNING_KEY", key).arg("-c").arg(py).arg(&out_path).output() {
+        Ok(o) => {
+            assert_eq!(o.status.code(), Some(0), "python says the signature is invalid: {}", String::from_utf8_lossy(&o.stderr));
+            let o = Command::new("python3").env("SCOUR_SIGNING_KEY", key).arg("-c").arg(py).arg(&tampered).output().unwrap();
+            assert_eq!(o.status.code(), Some(1));
+        }
+        Err(_) => eprintln!("python3 not found: skipping the Python half of the signature test"),
+    }
+}
+
+#[test]
+fn unsigned_reports_warn_and_can_be_refused() {
+    let out = run(&["scan", fixture("txt").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["hmac_signature"], "");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("SCOUR_SIGNING_KEY is not set"));
+    let out = run(&["scan", "--require-signature", fixture("txt").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("r.json");
+    std::fs::write(&p, out.stdout).unwrap();
+    let unsigned = dir.path().join("u.json");
+    std::fs::write(&unsigned, serde_json::to_vec(&r).unwrap()).unwrap();
+    let o = bin().env("SCOUR_SIGNING_KEY", "k").arg("verify-report").arg(&unsigned).output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+}
+
+#[test]
+fn rules_lists_the_table() {
+    let out = run(&["rules", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ids: Vec<&str> = v.as_array().unwrap().iter().map(|d| d["id"].as_str().unwrap()).collect();
+    for id in ["EMAIL", "CREDIT_CARD", "IBAN", "US_SSN", "JWT", "PRIVATE_KEY"] {
+        assert!(ids.contains(&id), "{id}");
+    }
+    let text = String::from_utf8(run(&["rules"]).stdout).unwrap();
+    assert!(text.contains("CREDIT_CARD"));
+}
