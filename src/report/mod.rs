@@ -1,1 +1,2 @@
 //! The Article 10 report: model, Python-compatible JSON, signing, Markdown.
+pub mod pyjson;
