@@ -1,2 +1,3 @@
 //! The Article 10 report: model, Python-compatible JSON, signing, Markdown.
 pub mod pyjson;
+pub mod sign;
