@@ -4,3 +4,5 @@ pub mod aggregate;
 pub mod build;
 pub mod gates;
 pub mod markdown;
+pub mod pyjson;
+pub mod sign;

@@ -1,1 +1,3 @@
 //! Small helpers with no better home: ids, time formatting.
+pub mod time;
+pub mod ulid;
