@@ -1,0 +1,568 @@
+//! Tokeniser and token hashing for the vocabulary statistics.
+//!
+//! A *token* is a maximal run of Unicode alphanumeric characters
+//! ([`char::is_alphanumeric`]) that is at least [`MIN_TOKEN_CHARS`] characters
+//! long, lower-cased: ASCII letters by ASCII folding, every other character by
+//! [`char::to_lowercase`]. The length rule counts the characters of the text as
+//! written (before lower-casing). Everything else separates tokens.
+//!
+//! The hot path never allocates. The text is classified 64 bytes at a time into
+//! a bit mask ("ASCII alphanumeric or any non-ASCII byte"); runs of set bits are
+//! candidate tokens. A run of pure ASCII alphanumerics *is* a token: its
+//! lower-case form is `byte | 0x20` for every byte (true for digits as well), so
+//! it is hashed straight from the text, 16 bytes per step. A run that contains a
+//! non-ASCII byte is re-walked character by character (the slow path), which
+//! splits it at non-alphanumeric characters and lower-cases with
+//! `char::to_lowercase`.
+//!
+//! Every token is identified by a fixed 64-bit hash of its lower-cased UTF-8
+//! bytes ([`token_hash`]); there is no per-process randomness, so results are
+//! reproducible.
+
+/// Minimum token length in characters.
+pub const MIN_TOKEN_CHARS: usize = 3;
+
+/// Token strings are kept (for display) truncated to this many bytes, at a
+/// character boundary. Counting uses the hash of the whole token.
+pub const MAX_TOKEN_BYTES: usize = 64;
+
+const SEED: u64 = 0x243f_6a88_85a3_08d3;
+const P0: u64 = 0xa076_1d64_78bd_642f;
+const P1: u64 = 0xe703_7ed1_a0b4_28db;
+const P2: u64 = 0x8ebc_6af0_9c88_c6e3;
+const LOWER: u64 = 0x2020_2020_2020_2020;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// 64×64→128-bit multiply, folded (the wyhash mixing step).
+#[inline(always)]
+fn mum(a: u64, b: u64) -> u64 {
+    let r = (a as u128) * (b as u128);
+    (r as u64) ^ ((r >> 64) as u64)
+}
+
+#[inline(always)]
+fn absorb(state: u64, a: u64, b: u64) -> u64 {
+    mum(a ^ P0, b ^ state)
+}
+
+#[inline(always)]
+fn finalize(state: u64, len: usize) -> u64 {
+    mum(state ^ P1, (len as u64) ^ P2)
+}
+
+/// The token hash of already lower-cased token bytes (the reference definition).
+///
+/// The bytes are split into 16-byte blocks, the last one (1..=16 bytes)
+/// zero-padded; each block is read as two little-endian `u64`s and absorbed
+/// with a folded 128-bit multiply; the length is mixed in at the end.
+pub fn token_hash(bytes: &[u8]) -> u64 {
+    let mut h = StreamHasher::new();
+    h.push(bytes);
+    h.finish()
+}
+
+/// Incremental form of [`token_hash`] for the slow (non-ASCII) path.
+#[derive(Clone, Copy)]
+struct StreamHasher {
+    state: u64,
+    buf: [u8; 16],
+    fill: usize,
+    len: usize,
+}
+
+impl StreamHasher {
+    #[inline]
+    fn new() -> Self {
+        StreamHasher {
+            state: SEED,
+            buf: [0; 16],
+            fill: 0,
+            len: 0,
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            if self.fill == 16 {
+                self.absorb_buf();
+            }
+            self.buf[self.fill] = b;
+            self.fill += 1;
+        }
+        self.len += bytes.len();
+    }
+
+    #[inline]
+    fn absorb_buf(&mut self) {
+        for b in &mut self.buf[self.fill..] {
+            *b = 0;
+        }
+        let a = u64::from_le_bytes(self.buf[..8].try_into().unwrap());
+        let b = u64::from_le_bytes(self.buf[8..].try_into().unwrap());
+        self.state = absorb(self.state, a, b);
+        self.fill = 0;
+    }
+
+    #[inline]
+    fn finish(mut self) -> u64 {
+        if self.fill > 0 {
+            self.absorb_buf();
+        }
+        finalize(self.state, self.len)
+    }
+}
+
+#[inline(always)]
+fn low_mask(n: usize) -> u64 {
+    debug_assert!((1..=8).contains(&n));
+    u64::MAX >> (64 - 8 * n)
+}
+
+/// Loads `n` (1..=8) bytes of `b` starting at `i` as a little-endian u64,
+/// the unused high bytes zero. Requires `i + n <= b.len()`.
+#[inline(always)]
+fn load_partial(b: &[u8], i: usize, n: usize) -> u64 {
+    if let Some(w) = b.get(i..i + 8) {
+        u64::from_le_bytes(w.try_into().unwrap()) & low_mask(n)
+    } else if i + n >= 8 {
+        // Load the 8 bytes that end at i + n and shift the extra ones out.
+        let w = &b[i + n - 8..i + n];
+        u64::from_le_bytes(w.try_into().unwrap()) >> (64 - 8 * n)
+    } else {
+        let mut v = 0u64;
+        for (k, &x) in b[i..i + n].iter().enumerate() {
+            v |= (x as u64) << (8 * k);
+        }
+        v
+    }
+}
+
+/// Hashes the ASCII run `b[s..e]` (ASCII alphanumeric or non-ASCII bytes only)
+/// as its lower-case form. Returns `None` if the run contains a non-ASCII byte.
+#[inline(always)]
+fn hash_ascii_run(b: &[u8], s: usize, e: usize) -> Option<u64> {
+    let len = e - s;
+    let mut state = SEED;
+    let mut i = s;
+    // Full blocks while more than 16 bytes remain (the last block is handled below).
+    while e - i > 16 {
+        let x = u64::from_le_bytes(b[i..i + 8].try_into().unwrap());
+        let y = u64::from_le_bytes(b[i + 8..i + 16].try_into().unwrap());
+        if (x | y) & HIGH != 0 {
+            return None;
+        }
+        state = absorb(state, x | LOWER, y | LOWER);
+        i += 16;
+    }
+    let rest = e - i; // 1..=16
+    let (x, y) = if rest > 8 {
+        (
+            u64::from_le_bytes(b[i..i + 8].try_into().unwrap()),
+            load_partial(b, i + 8, rest - 8),
+        )
+    } else {
+        (load_partial(b, i, rest), 0)
+    };
+    if (x | y) & HIGH != 0 {
+        return None;
+    }
+    let x = (x | LOWER) & low_mask(rest.min(8));
+    let y = if rest > 8 {
+        (y | LOWER) & low_mask(rest - 8)
+    } else {
+        0
+    };
+    Some(finalize(absorb(state, x, y), len))
+}
+
+/// Receives the tokens of a text, in order.
+pub(crate) trait TokenSink {
+    /// A pure-ASCII token: `raw` is the token as written (alphanumeric ASCII);
+    /// its lower-case form is `raw[i] | 0x20`.
+    fn ascii_token(&mut self, hash: u64, raw: &[u8]);
+    /// Any other token: `lower` is its lower-case form truncated to
+    /// [`MAX_TOKEN_BYTES`] at a character boundary.
+    fn unicode_token(&mut self, hash: u64, lower: &[u8]);
+}
+
+/// Bit `j` of the result is set when byte `j` of the 64-byte block is ASCII
+/// alphanumeric or non-ASCII (>= 0x80).
+#[inline(always)]
+fn block_mask(block: &[u8; 64]) -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        block_mask_sse2(block)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        block_mask_swar(block)
+    }
+}
+
+/// Portable SWAR classification (8 bytes per step).
+#[inline(always)]
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+fn block_mask_swar(block: &[u8; 64]) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let mut m = 0u64;
+    for (w, bytes) in block.chunks_exact(8).enumerate() {
+        let x = u64::from_le_bytes(bytes.try_into().unwrap());
+        let hi = x & HIGH;
+        let low = x & !HIGH;
+        // For 7-bit bytes v, (v + (0x80 - lo)) has its high bit set iff v >= lo;
+        // no byte can carry into the next.
+        let ge0 = low + ONES * (0x80 - b'0' as u64);
+        let gt9 = low + ONES * (0x7f - b'9' as u64);
+        let f = low | LOWER;
+        let gea = f + ONES * (0x80 - b'a' as u64);
+        let gtz = f + ONES * (0x7f - b'z' as u64);
+        let hit = ((ge0 & !gt9) | (gea & !gtz) | hi) & HIGH;
+        let bits = (((hit >> 7) * 0x0102_0408_1020_4080) >> 56) & 0xff;
+        m |= bits << (8 * w);
+    }
+    m
+}
+
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn block_mask_sse2(block: &[u8; 64]) -> u64 {
+    use std::arch::x86_64::*;
+    // SAFETY: SSE2 is part of the x86_64 baseline; loads are unaligned loads
+    // of 16 bytes inside the 64-byte array.
+    unsafe {
+        let zero_m1 = _mm_set1_epi8((b'0' - 1) as i8);
+        let nine_p1 = _mm_set1_epi8((b'9' + 1) as i8);
+        let a_m1 = _mm_set1_epi8((b'a' - 1) as i8);
+        let z_p1 = _mm_set1_epi8((b'z' + 1) as i8);
+        let lower = _mm_set1_epi8(0x20);
+        let mut m = 0u64;
+        for k in 0..4 {
+            let x = _mm_loadu_si128(block.as_ptr().add(16 * k) as *const __m128i);
+            let digit = _mm_and_si128(_mm_cmpgt_epi8(x, zero_m1), _mm_cmplt_epi8(x, nine_p1));
+            let f = _mm_or_si128(x, lower);
+            let letter = _mm_and_si128(_mm_cmpgt_epi8(f, a_m1), _mm_cmplt_epi8(f, z_p1));
+            // Bytes >= 0x80 are negative: never digit/letter, but their sign
+            // bit is set in `x` itself.
+            let hit = _mm_or_si128(_mm_or_si128(digit, letter), x);
+            m |= (_mm_movemask_epi8(hit) as u32 as u64) << (16 * k);
+        }
+        m
+    }
+}
+
+/// Calls the sink for every token of `text`, in order.
+#[inline]
+pub(crate) fn tokenize<S: TokenSink>(text: &str, sink: &mut S) {
+    const NONE: usize = usize::MAX;
+    let b = text.as_bytes();
+    let n = b.len();
+    let mut run_start = NONE;
+    let mut base = 0;
+    while base < n {
+        let m = match b.get(base..base + 64) {
+            Some(block) => block_mask(block.try_into().unwrap()),
+            None => {
+                // Zero padding classifies as separator, so a run ends at `n`.
+                let mut tail = [0u8; 64];
+                tail[..n - base].copy_from_slice(&b[base..]);
+                block_mask(&tail)
+            }
+        };
+        let mut m = m;
+        if run_start != NONE {
+            let ends = !m;
+            if ends == 0 {
+                base += 64;
+                continue;
+            }
+            let e = ends.trailing_zeros();
+            emit_run(text, run_start, base + e as usize, sink);
+            run_start = NONE;
+            m &= u64::MAX << e;
+        }
+        while m != 0 {
+            let s = m.trailing_zeros();
+            let after = !m & (u64::MAX << s);
+            if after == 0 {
+                run_start = base + s as usize;
+                break;
+            }
+            let e = after.trailing_zeros();
+            emit_run(text, base + s as usize, base + e as usize, sink);
+            m &= u64::MAX << e;
+        }
+        base += 64;
+    }
+    if run_start != NONE {
+        emit_run(text, run_start, n, sink);
+    }
+}
+
+/// `text[s..e]` is a maximal run of ASCII-alphanumeric and non-ASCII bytes;
+/// both ends are character boundaries (the neighbours are ASCII or the ends).
+#[inline(always)]
+fn emit_run<S: TokenSink>(text: &str, s: usize, e: usize, sink: &mut S) {
+    // Fewer than 3 bytes is fewer than 3 characters.
+    if e - s < MIN_TOKEN_CHARS {
+        return;
+    }
+    let b = text.as_bytes();
+    match hash_ascii_run(b, s, e) {
+        Some(h) => sink.ascii_token(h, &b[s..e]),
+        None => slow_run(&text[s..e], sink),
+    }
+}
+
+/// A run with non-ASCII characters: split at non-alphanumeric characters,
+/// lower-case with `char::to_lowercase`, hash incrementally.
+#[cold]
+#[inline(never)]
+fn slow_run<S: TokenSink>(run: &str, sink: &mut S) {
+    let mut hasher = StreamHasher::new();
+    let mut chars = 0usize;
+    let mut shown = [0u8; MAX_TOKEN_BYTES];
+    let mut shown_len = 0usize;
+    let mut shown_full = false;
+    let mut flush = |hasher: &mut StreamHasher,
+                     chars: &mut usize,
+                     shown_len: &mut usize,
+                     shown_full: &mut bool,
+                     shown: &[u8; MAX_TOKEN_BYTES]| {
+        if *chars >= MIN_TOKEN_CHARS {
+            sink.unicode_token(hasher.finish(), &shown[..*shown_len]);
+        }
+        *hasher = StreamHasher::new();
+        *chars = 0;
+        *shown_len = 0;
+        *shown_full = false;
+    };
+    for c in run.chars() {
+        if !c.is_alphanumeric() {
+            flush(
+                &mut hasher,
+                &mut chars,
+                &mut shown_len,
+                &mut shown_full,
+                &shown,
+            );
+            continue;
+        }
+        chars += 1;
+        let mut put = |lc: char| {
+            let mut enc = [0u8; 4];
+            let s = lc.encode_utf8(&mut enc).as_bytes();
+            hasher.push(s);
+            if !shown_full {
+                if shown_len + s.len() <= MAX_TOKEN_BYTES {
+                    shown[shown_len..shown_len + s.len()].copy_from_slice(s);
+                    shown_len += s.len();
+                } else {
+                    shown_full = true;
+                }
+            }
+        };
+        if c.is_ascii() {
+            put(c.to_ascii_lowercase());
+        } else {
+            for lc in c.to_lowercase() {
+                put(lc);
+            }
+        }
+    }
+    flush(
+        &mut hasher,
+        &mut chars,
+        &mut shown_len,
+        &mut shown_full,
+        &shown,
+    );
+}
+
+/// The tokens of `text` as owned strings (not truncated), by the plain
+/// character-by-character definition. For tests and tools; allocates.
+pub fn tokens(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut chars = 0;
+    for c in text.chars().chain(std::iter::once(' ')) {
+        if c.is_alphanumeric() {
+            chars += 1;
+            if c.is_ascii() {
+                cur.push(c.to_ascii_lowercase());
+            } else {
+                cur.extend(c.to_lowercase());
+            }
+        } else {
+            if chars >= MIN_TOKEN_CHARS {
+                out.push(std::mem::take(&mut cur));
+            }
+            cur.clear();
+            chars = 0;
+        }
+    }
+    out
+}
+
+/// Truncates a lower-cased token to [`MAX_TOKEN_BYTES`] at a char boundary.
+pub fn display_prefix(token: &str) -> &str {
+    if token.len() <= MAX_TOKEN_BYTES {
+        return token;
+    }
+    let mut end = MAX_TOKEN_BYTES;
+    while !token.is_char_boundary(end) {
+        end -= 1;
+    }
+    &token[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Default)]
+    struct Collect(Vec<(u64, String)>);
+    impl TokenSink for Collect {
+        fn ascii_token(&mut self, hash: u64, raw: &[u8]) {
+            // `raw` is the whole token; the counter shows its first 64 bytes.
+            let shown = &raw[..raw.len().min(MAX_TOKEN_BYTES)];
+            let s: Vec<u8> = shown.iter().map(|b| b | 0x20).collect();
+            self.0.push((hash, String::from_utf8(s).unwrap()));
+        }
+        fn unicode_token(&mut self, hash: u64, lower: &[u8]) {
+            self.0
+                .push((hash, String::from_utf8(lower.to_vec()).unwrap()));
+        }
+    }
+
+    fn fast(text: &str) -> Vec<(u64, String)> {
+        let mut c = Collect::default();
+        tokenize(text, &mut c);
+        c.0
+    }
+
+    /// The fast tokeniser agrees with the reference definition, hash and string.
+    fn check(text: &str) {
+        let want: Vec<(u64, String)> = tokens(text)
+            .into_iter()
+            .map(|t| (token_hash(t.as_bytes()), display_prefix(&t).to_string()))
+            .collect();
+        assert_eq!(fast(text), want, "text {text:?}");
+    }
+
+    #[test]
+    fn example_sentence() {
+        let text = "Hello, WORLD hello! a an ab3 Ünïcode ÜNÏCODE 北京市 x12";
+        let got: Vec<String> = fast(text).into_iter().map(|(_, s)| s).collect();
+        assert_eq!(
+            got,
+            [
+                "hello",
+                "world",
+                "hello",
+                "ab3",
+                "ünïcode",
+                "ünïcode",
+                "北京市",
+                "x12"
+            ]
+        );
+        // Both spellings of the same token hash alike.
+        let f = fast(text);
+        assert_eq!(f[0].0, f[2].0);
+        assert_eq!(f[4].0, f[5].0);
+        assert_ne!(f[0].0, f[1].0);
+        check(text);
+    }
+
+    #[test]
+    fn two_chars_excluded_three_included() {
+        assert!(tokens("ab 日本 x1 é9").is_empty());
+        assert_eq!(
+            tokens("abc 日本語 x12 é9z"),
+            ["abc", "日本語", "x12", "é9z"]
+        );
+        check("ab 日本 x1 é9 abc 日本語 x12 é9z");
+    }
+
+    #[test]
+    fn separators_and_mixed_runs() {
+        for text in [
+            "",
+            "a",
+            "abc",
+            "don’t stop—now…ok",
+            "naïve café RÉSUMÉ straße İstanbul ΣΊΣΥΦΟΣ",
+            "x\u{0}yz\u{7f}abc\u{80}def",
+            "tab\tnew\nline\r\nend",
+            "[brackets]{braces}`ticks`@at^caret_underscore",
+            "0123456789 ABCDEFGHIJKLMNOPQRSTUVWXYZ abcdefghijklmnopqrstuvwxyz",
+            "emoji🙂between🙂words ²³⁴ ½¾ Ⅻ ٣٤٥",
+        ] {
+            check(text);
+        }
+    }
+
+    #[test]
+    fn block_boundaries_and_long_tokens() {
+        // Runs crossing 64-byte block edges, tokens longer than 16 and 64 bytes,
+        // texts ending inside a run, at every alignment.
+        let long = "Supercalifragilisticexpialidocious".repeat(3);
+        let uni = "Ünïcodé".repeat(12);
+        for pad in 0..70 {
+            let prefix = " ".repeat(pad);
+            check(&format!("{prefix}{long} and {uni} x"));
+            check(&format!("{prefix}{long}"));
+            check(&format!("{prefix}{uni}"));
+            check(&format!("{prefix}abcdefghijklmnop qrstuvwxyz0123456 q"));
+        }
+        let f = fast(&long);
+        assert_eq!(f[0].1.len(), MAX_TOKEN_BYTES);
+    }
+
+    #[test]
+    fn pseudo_random_texts_agree_with_reference() {
+        let alphabet: Vec<char> = "aZ9 ,.-_éÜß北京\u{1F642}’\n0İx".chars().collect();
+        let mut state = 0x1234_5678_9abc_def0u64;
+        for len in 0..400 {
+            let mut s = String::new();
+            for _ in 0..len {
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                s.push(alphabet[(state >> 33) as usize % alphabet.len()]);
+            }
+            check(&s);
+        }
+    }
+
+    #[test]
+    fn swar_and_sse2_masks_agree() {
+        let mut block = [0u8; 64];
+        for start in 0..4u32 {
+            for (i, b) in block.iter_mut().enumerate() {
+                *b = ((i as u32 + start * 64) & 0xff) as u8;
+            }
+            let want = block
+                .iter()
+                .enumerate()
+                .filter(|(_, &b)| b.is_ascii_alphanumeric() || b >= 0x80)
+                .fold(0u64, |m, (i, _)| m | 1 << i);
+            assert_eq!(block_mask_swar(&block), want);
+            assert_eq!(block_mask(&block), want);
+        }
+    }
+
+    #[test]
+    fn hash_paths_agree() {
+        for len in 1..100 {
+            let t: String = (0..len).map(|i| (b'a' + (i % 26) as u8) as char).collect();
+            let upper = t.to_ascii_uppercase();
+            let padded = format!("{upper} ");
+            let h = token_hash(t.as_bytes());
+            assert_eq!(hash_ascii_run(upper.as_bytes(), 0, len), Some(h));
+            assert_eq!(hash_ascii_run(padded.as_bytes(), 0, len), Some(h));
+        }
+        assert_ne!(token_hash(b"abc"), token_hash(b"abcd"));
+    }
+}
