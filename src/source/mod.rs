@@ -1,1 +1,2 @@
 //! Readers: files in, [`crate::chunk::Chunk`]s out.
+pub mod parquet;
