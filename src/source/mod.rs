@@ -7,6 +7,7 @@
 
 pub mod discover;
 pub mod jsonwalk;
+pub mod parquet;
 pub mod parse;
 pub mod produce;
 
