@@ -111,10 +111,14 @@ mod tests {
 
     #[test]
     fn unknown_keys_name_the_key_and_line() {
-        let e = parse("[gates]\nmax_pii_densty = 2.5\n", "x.toml").unwrap_err().to_string();
+        let e = parse("[gates]\nmax_pii_densty = 2.5\n", "x.toml")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("x.toml: line 2"), "{e}");
         assert!(e.contains("max_pii_densty"), "{e}");
-        let e = parse("[gates]\nmax_bias = \"extreme\"\n", "x.toml").unwrap_err().to_string();
+        let e = parse("[gates]\nmax_bias = \"extreme\"\n", "x.toml")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("line 2"), "{e}");
         let e = parse("[gates\n", "x.toml").unwrap_err().to_string();
         assert!(e.contains("line 1"), "{e}");

@@ -126,10 +126,21 @@ mod tests {
 
     #[test]
     fn consent_truthiness() {
-        for yes in ["true", "YES", "y", "1", "granted", "opt-in", "opt_in", "rec-000123"] {
+        for yes in [
+            "true",
+            "YES",
+            "y",
+            "1",
+            "granted",
+            "opt-in",
+            "opt_in",
+            "rec-000123",
+        ] {
             assert!(is_consented(MetaValue::Str(yes)), "{yes}");
         }
-        for no in ["false", "no", "N", "0", "none", "null", "revoked", "denied", "", "abc"] {
+        for no in [
+            "false", "no", "N", "0", "none", "null", "revoked", "denied", "", "abc",
+        ] {
             assert!(!is_consented(MetaValue::Str(no)), "{no}");
         }
         assert!(is_consented(MetaValue::Bool(true)));
@@ -155,7 +166,11 @@ mod tests {
         assert_eq!(r.role("Consent"), Role::Consent);
         assert_eq!(r.role("DATA_SOURCE"), Role::Provenance);
         assert_eq!(r.role("text"), Role::Other);
-        let r = FieldRules::new(vec!["gdpr_ok".into()], vec!["url".into()], vec!["text".into()]);
+        let r = FieldRules::new(
+            vec!["gdpr_ok".into()],
+            vec!["url".into()],
+            vec!["text".into()],
+        );
         assert_eq!(r.role("GDPR_OK"), Role::Consent);
         assert_eq!(r.role("consent"), Role::Other);
         assert!(r.scans("text"));

@@ -24,7 +24,11 @@ use scour::stats::BiasSignal;
 use scour::util::{atomic::write_atomic, time::rfc3339_utc, ulid::new_ulid};
 
 #[derive(Parser)]
-#[command(name = "scour", version, about = "Find PII, secrets, consent gaps and skew in ML training data")]
+#[command(
+    name = "scour",
+    version,
+    about = "Find PII, secrets, consent gaps and skew in ML training data"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -120,7 +124,11 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
         }
     };
     let res = match cli.command {
@@ -174,7 +182,11 @@ fn scan(args: ScanArgs) -> Result<u8> {
         }
     };
     let consent = pick(&args.consent_fields, &cfg.fields.consent, DEFAULT_CONSENT);
-    let provenance = pick(&args.provenance_fields, &cfg.fields.provenance, DEFAULT_PROVENANCE);
+    let provenance = pick(
+        &args.provenance_fields,
+        &cfg.fields.provenance,
+        DEFAULT_PROVENANCE,
+    );
     let text_fields = if args.text_fields.is_empty() {
         cfg.fields.text.clone()
     } else {
@@ -229,7 +241,8 @@ fn scan(args: ScanArgs) -> Result<u8> {
             b.set_position(progress.load(Ordering::Relaxed));
         }
     };
-    pipeline::run(&found.files, &scanner, &opts, &mut agg, &tick).context("cannot start worker threads")?;
+    pipeline::run(&found.files, &scanner, &opts, &mut agg, &tick)
+        .context("cannot start worker threads")?;
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
@@ -247,16 +260,21 @@ fn scan(args: ScanArgs) -> Result<u8> {
         out.push('\n');
     }
     match &args.output {
-        Some(p) => write_atomic(p, out.as_bytes()).with_context(|| format!("{}: cannot write report", p.display()))?,
+        Some(p) => write_atomic(p, out.as_bytes())
+            .with_context(|| format!("{}: cannot write report", p.display()))?,
         None => {
             let mut so = std::io::stdout().lock();
-            so.write_all(out.as_bytes()).context("cannot write report to stdout")?;
+            so.write_all(out.as_bytes())
+                .context("cannot write report to stdout")?;
             so.flush().ok();
         }
     }
     if !args.quiet {
         if agg.error_count > 0 {
-            eprintln!("scour: {} input problem(s); see \"errors\" in the report", agg.error_count);
+            eprintln!(
+                "scour: {} input problem(s); see \"errors\" in the report",
+                agg.error_count
+            );
         }
         for f in &failures {
             eprintln!("scour: gate {} failed: {}", f.gate, f.reason);
@@ -270,7 +288,10 @@ fn progress_bar(quiet: bool, total: u64) -> Option<indicatif::ProgressBar> {
     if quiet || ci || !std::io::stderr().is_terminal() {
         return None;
     }
-    let bar = indicatif::ProgressBar::with_draw_target(Some(total), indicatif::ProgressDrawTarget::stderr());
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(total),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
     if let Ok(style) = indicatif::ProgressStyle::with_template(
         "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta}",
     ) {
@@ -280,9 +301,10 @@ fn progress_bar(quiet: bool, total: u64) -> Option<indicatif::ProgressBar> {
 }
 
 fn verify_report(path: &PathBuf) -> Result<u8> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("{}: cannot read", path.display()))?;
-    let report: serde_json::Value =
-        serde_json::from_str(&text).with_context(|| format!("{}: not a JSON report", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("{}: cannot read", path.display()))?;
+    let report: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("{}: not a JSON report", path.display()))?;
     let Some(key) = sign::key_from_env() else {
         bail!("SCOUR_SIGNING_KEY is not set: there is nothing to verify the signature with");
     };
@@ -321,7 +343,10 @@ fn rules(format: RulesFormat) -> Result<u8> {
             println!("{}", pyjson::to_string_pretty(&serde_json::Value::Array(v)));
         }
         RulesFormat::Text => {
-            println!("{:<24} {:<7} {:<22} {:<34} placeholder", "id", "kind", "regulations", "validator");
+            println!(
+                "{:<24} {:<7} {:<22} {:<34} placeholder",
+                "id", "kind", "regulations", "validator"
+            );
             for d in table {
                 println!(
                     "{:<24} {:<7} {:<22} {:<34} {}",

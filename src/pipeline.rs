@@ -49,7 +49,13 @@ pub struct Worker {
 /// Runs on any worker thread, in any order; must not depend on order.
 pub trait ChunkMap: Sync {
     type Part: Send;
-    fn map(&self, file: usize, chunk: &Chunk, findings: &[ValueFinding], worker: &mut Worker) -> Self::Part;
+    fn map(
+        &self,
+        file: usize,
+        chunk: &Chunk,
+        findings: &[ValueFinding],
+        worker: &mut Worker,
+    ) -> Self::Part;
 }
 
 /// A consumer of the pipeline: report aggregator, masker, subject matcher...
@@ -109,7 +115,9 @@ pub fn run<S: Sink + Send>(
     tick: &(dyn Fn() + Sync),
 ) -> Result<(), rayon::ThreadPoolBuildError> {
     let threads = opts.threads.max(1);
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build()?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()?;
     let window = Window {
         used: Mutex::new(0),
         freed: Condvar::new(),
@@ -155,7 +163,7 @@ pub fn run<S: Sink + Send>(
         // The producer, on this thread, spawning parse+scan work on the pool.
         pool.in_place_scope(|pool_scope| {
             let mut seq: u64 = 0;
-            let mut spawn_job = |file_idx: usize, file: &SourceFile, job: Job, seq: u64| {
+            let spawn_job = |file_idx: usize, file: &SourceFile, job: Job, seq: u64| {
                 window.acquire();
                 let tx = tx.clone();
                 let mapper = &mapper;
@@ -180,9 +188,13 @@ pub fn run<S: Sink + Send>(
                     };
                     match &job {
                         Job::ParquetRowGroup { row_group } => {
-                            parquet::read_row_group(&path, *row_group, rules, PARQUET_BATCH_ROWS, &mut |c| {
-                                process(c, &mut worker)
-                            });
+                            parquet::read_row_group(
+                                &path,
+                                *row_group,
+                                rules,
+                                PARQUET_BATCH_ROWS,
+                                &mut |c| process(c, &mut worker),
+                            );
                         }
                         _ => {
                             let chunk = parse_job(&job, rules, &mut worker.json);
@@ -190,7 +202,10 @@ pub fn run<S: Sink + Send>(
                             process(chunk, &mut worker);
                         }
                     }
-                    workers.lock().unwrap_or_else(|p| p.into_inner()).push(worker);
+                    workers
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .push(worker);
                     let _ = tx.send((seq, Output::Parts(file_idx, parts)));
                 });
             };
@@ -200,7 +215,12 @@ pub fn run<S: Sink + Send>(
                     match parquet::plan(&file.path) {
                         Ok(plan) => {
                             for rg in 0..plan.row_group_rows.len() {
-                                spawn_job(file_idx, file, Job::ParquetRowGroup { row_group: rg }, seq);
+                                spawn_job(
+                                    file_idx,
+                                    file,
+                                    Job::ParquetRowGroup { row_group: rg },
+                                    seq,
+                                );
                                 seq += 1;
                             }
                         }

@@ -15,7 +15,9 @@ fn bin() -> Command {
 }
 
 fn fixture(p: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(p)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(p)
 }
 
 fn run(args: &[&str]) -> Output {
@@ -61,26 +63,44 @@ fn nested_jsonl_numbers() {
     assert_eq!(det(&r, "EMAIL"), 2);
     assert_eq!(det(&r, "CREDIT_CARD"), 1);
     assert_eq!(det(&r, "IP_ADDRESS"), 1);
-    assert_eq!(det(&r, "AWS_ACCESS_KEY_ID"), 1, "escaped secret must be found: {}", r["detectors"]);
+    assert_eq!(
+        det(&r, "AWS_ACCESS_KEY_ID"),
+        1,
+        "escaped secret must be found: {}",
+        r["detectors"]
+    );
     assert_eq!(r["pii_total"], 4);
     assert_eq!(r["secrets_total"], 1);
     assert_eq!(r["fields"]["meta.contact"]["findings"], 1);
     assert_eq!(r["fields"]["messages[].content"]["values"], 2);
-    assert_eq!(r["fields"]["messages[].content"]["detectors"]["CREDIT_CARD"], 1);
+    assert_eq!(
+        r["fields"]["messages[].content"]["detectors"]["CREDIT_CARD"],
+        1
+    );
     assert_eq!(r["splits"]["train"]["rows"], 5);
     assert_eq!(r["files"][0]["sha256"], sha256_of(&p));
     assert_eq!(r["files"][0]["bytes"], std::fs::metadata(&p).unwrap().len());
     assert_eq!(r["files"][0]["format"], "jsonl");
     assert_eq!(r["errors"]["count"], 0);
     assert_eq!(r["gates"]["passed"], false);
-    let failed: Vec<&str> = r["gates"]["failed"].as_array().unwrap().iter().map(|f| f["gate"].as_str().unwrap()).collect();
-    assert!(failed.contains(&"secrets") && failed.contains(&"consent"), "{failed:?}");
+    let failed: Vec<&str> = r["gates"]["failed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["gate"].as_str().unwrap())
+        .collect();
+    assert!(
+        failed.contains(&"secrets") && failed.contains(&"consent"),
+        "{failed:?}"
+    );
     // Locations are listed, values never.
     let text = serde_json::to_string(&r).unwrap();
     assert!(!text.contains("jane.doe@example.com") && !text.contains("KIAZ3MPL4R7QW2XK5TN"));
     let f = r["findings"]["list"].as_array().unwrap();
     assert_eq!(f.len(), 5);
-    assert!(f.iter().any(|f| f["detector"] == "AWS_ACCESS_KEY_ID" && f["line"] == 4 && f["row"] == 3));
+    assert!(f
+        .iter()
+        .any(|f| f["detector"] == "AWS_ACCESS_KEY_ID" && f["line"] == 4 && f["row"] == 3));
     // Eleven characters per token is not the point; the estimate is chars / 4.
     assert!(r["token_estimate"].as_u64().unwrap() > 50);
 }
@@ -89,7 +109,11 @@ fn nested_jsonl_numbers() {
 // the e-mail in meta.contact are not seen; consent is still evaluated.
 #[test]
 fn text_field_restriction() {
-    let r = scan(&[&fixture("jsonl/chat-train.jsonl")], &["--text-field", "text"], 1);
+    let r = scan(
+        &[&fixture("jsonl/chat-train.jsonl")],
+        &["--text-field", "text"],
+        1,
+    );
     assert_eq!(det(&r, "CREDIT_CARD"), 0);
     assert_eq!(det(&r, "EMAIL"), 1);
     assert_eq!(r["consent_coverage_pct"], 60.0);
@@ -109,7 +133,10 @@ fn json_array() {
     assert_eq!(r["splits"]["validation"]["rows"], 3);
     assert_eq!(r["files"][0]["split"], "validation");
     // 2 PII in a few dozen tokens is far above 1 per 1,000.
-    assert_eq!(r["eu_ai_act_article_10_clauses"][0]["clause_id"], "Art.10(2)(a)");
+    assert_eq!(
+        r["eu_ai_act_article_10_clauses"][0]["clause_id"],
+        "Art.10(2)(a)"
+    );
     assert_eq!(r["eu_ai_act_article_10_clauses"][0]["passed"], false);
     assert_eq!(r["eu_ai_act_article_10_clauses"][1]["passed"], true);
 }
@@ -153,7 +180,11 @@ fn gzip_jsonl() {
     assert_eq!(det(&r, "EMAIL"), 1);
     assert_eq!(det(&r, "PHONE"), 1);
     assert_eq!(r["files"][0]["compression"], "gzip");
-    assert_eq!(r["files"][0]["sha256"], sha256_of(&p), "hash of the file's (compressed) bytes");
+    assert_eq!(
+        r["files"][0]["sha256"],
+        sha256_of(&p),
+        "hash of the file's (compressed) bytes"
+    );
     assert_eq!(r["consent_coverage_pct"], 100.0);
 }
 
@@ -165,13 +196,21 @@ fn corrupt_input_is_counted_located_and_still_scanned() {
     assert_eq!(r["file_count"], 2);
     assert_eq!(r["row_count"], 4);
     assert_eq!(r["malformed_rows"], 2);
-    assert_eq!(det(&r, "STRIPE_SECRET_KEY"), 1, "a secret in a malformed line is still a secret");
+    assert_eq!(
+        det(&r, "STRIPE_SECRET_KEY"),
+        1,
+        "a secret in a malformed line is still a secret"
+    );
     assert_eq!(r["errors"]["count"], 3);
     let list = r["errors"]["list"].as_array().unwrap();
     let at = |file: &str, line: u64| list.iter().any(|e| e["file"] == file && e["line"] == line);
     assert!(at("bad.jsonl", 2) && at("bad.jsonl", 3), "{list:?}");
-    assert!(list.iter().any(|e| e["file"] == "empty.jsonl" && e["message"] == "empty file"));
-    assert!(list.iter().any(|e| e["message"].as_str().unwrap().contains("invalid UTF-8")));
+    assert!(list
+        .iter()
+        .any(|e| e["file"] == "empty.jsonl" && e["message"] == "empty file"));
+    assert!(list
+        .iter()
+        .any(|e| e["message"].as_str().unwrap().contains("invalid UTF-8")));
     assert_eq!(r["files"][0]["errors"], 2);
 }
 
@@ -179,10 +218,20 @@ fn corrupt_input_is_counted_located_and_still_scanned() {
 fn whole_fixture_tree() {
     let r = scan(&[&fixture("")], &[], 1);
     assert!(r["file_count"].as_u64().unwrap() >= 7);
-    let skipped: Vec<&str> = r["skipped_files"].as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
+    let skipped: Vec<&str> = r["skipped_files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
     assert!(skipped.contains(&"README.md"), "{skipped:?}");
     // Sorted walk: file order is the sorted relative path order.
-    let files: Vec<&str> = r["files"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap()).collect();
+    let files: Vec<&str> = r["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
     let mut sorted = files.clone();
     sorted.sort();
     assert_eq!(files, sorted);
@@ -196,18 +245,34 @@ fn usage_and_input_errors_exit_2() {
     let out = run(&["scan", "/definitely/not/here.jsonl"]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("/definitely/not/here.jsonl") && err.contains("no such file"), "{err}");
+    assert!(
+        err.contains("/definitely/not/here.jsonl") && err.contains("no such file"),
+        "{err}"
+    );
     assert_eq!(run(&["scan"]).status.code(), Some(2));
-    assert_eq!(run(&["scan", "--skip-gate", "nope", "fixtures"]).status.code(), Some(2));
+    assert_eq!(
+        run(&["scan", "--skip-gate", "nope", "fixtures"])
+            .status
+            .code(),
+        Some(2)
+    );
     assert_eq!(run(&["frobnicate"]).status.code(), Some(2));
 
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("scour.toml");
     std::fs::write(&cfg, "[gates]\nmin_consent_pct = 10\nmax_pii_densty = 3\n").unwrap();
-    let out = run(&["scan", "--config", cfg.to_str().unwrap(), fixture("txt").to_str().unwrap()]);
+    let out = run(&[
+        "scan",
+        "--config",
+        cfg.to_str().unwrap(),
+        fixture("txt").to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("line 3") && err.contains("max_pii_densty"), "{err}");
+    assert!(
+        err.contains("line 3") && err.contains("max_pii_densty"),
+        "{err}"
+    );
 }
 
 /// A deterministic corpus of Zipf-distributed prose with consent and source,
@@ -242,7 +307,12 @@ fn write_corpus(path: &Path, rows: usize, pii_every: usize) {
         if pii_every > 0 && i % pii_every == 0 {
             text.push_str(&format!("mail user{i}@example.com"));
         }
-        writeln!(f, "{}", serde_json::json!({"id": i, "text": text, "source": "gen", "consent": true})).unwrap();
+        writeln!(
+            f,
+            "{}",
+            serde_json::json!({"id": i, "text": text, "source": "gen", "consent": true})
+        )
+        .unwrap();
     }
 }
 
@@ -264,7 +334,11 @@ fn clean_corpus_passes_every_gate_and_output_is_thread_independent() {
     let r4 = scan(&[&p], &["--threads", "4"], 0);
     assert_eq!(r1["row_count"], 13_000);
     assert_eq!(r1["bias_signal"], "low", "{}", r1["zipf"]);
-    assert!(r1["eu_ai_act_article_10_clauses"].as_array().unwrap().iter().all(|c| c["passed"] == true));
+    assert!(r1["eu_ai_act_article_10_clauses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c["passed"] == true));
     assert_eq!(r1["gates"]["passed"], true);
     let (a, b, c) = (strip_run_ids(r1), strip_run_ids(r2), strip_run_ids(r4));
     assert_eq!(a, b);
@@ -282,7 +356,11 @@ fn pii_density_gate_and_flags() {
     assert_eq!(r["gates"]["failed"][0]["gate"], "pii-density");
     scan(&[&p], &["--max-pii-density", "50"], 0);
     scan(&[&p], &["--skip-gate", "pii-density"], 0);
-    let md = bin().args(["scan", "--format", "markdown"]).arg(&p).output().unwrap();
+    let md = bin()
+        .args(["scan", "--format", "markdown"])
+        .arg(&p)
+        .output()
+        .unwrap();
     let md = String::from_utf8(md.stdout).unwrap();
     assert!(md.starts_with("# scour report — FAILED"), "{md}");
     assert!(md.contains("| Art.10(2)(a) |") && md.contains("**pii-density** failed"));
@@ -303,10 +381,20 @@ fn signature_verifies_in_python_and_with_verify_report() {
     assert_eq!(out.status.code(), Some(1));
     let report: Value = serde_json::from_slice(&std::fs::read(&out_path).unwrap()).unwrap();
     let sig = report["hmac_signature"].as_str().unwrap();
-    assert!(sig.starts_with("hmac-sha256:") && sig.len() == 12 + 64, "{sig}");
+    assert!(
+        sig.starts_with("hmac-sha256:") && sig.len() == 12 + 64,
+        "{sig}"
+    );
 
     let verify = |p: &Path| {
-        bin().env("SCOUR_SIGNING_KEY", key).arg("verify-report").arg(p).output().unwrap().status.code()
+        bin()
+            .env("SCOUR_SIGNING_KEY", key)
+            .arg("verify-report")
+            .arg(p)
+            .output()
+            .unwrap()
+            .status
+            .code()
     };
     assert_eq!(verify(&out_path), Some(0));
     let tampered = dir.path().join("tampered.json");
@@ -322,10 +410,27 @@ fn signature_verifies_in_python_and_with_verify_report() {
               body = json.dumps(r, sort_keys=True)\n\
               want = 'hmac-sha256:' + hmac.new(os.environ['SCOUR_SIGNING_KEY'].encode(), body.encode(), hashlib.sha256).hexdigest()\n\
               sys.exit(0 if hmac.compare_digest(sig, want) else 1)\n";
-    match Command::new("python3").env("SCOUR_SIGNING_KEY", key).arg("-c").arg(py).arg(&out_path).output() {
+    match Command::new("python3")
+        .env("SCOUR_SIGNING_KEY", key)
+        .arg("-c")
+        .arg(py)
+        .arg(&out_path)
+        .output()
+    {
         Ok(o) => {
-            assert_eq!(o.status.code(), Some(0), "python says the signature is invalid: {}", String::from_utf8_lossy(&o.stderr));
-            let o = Command::new("python3").env("SCOUR_SIGNING_KEY", key).arg("-c").arg(py).arg(&tampered).output().unwrap();
+            assert_eq!(
+                o.status.code(),
+                Some(0),
+                "python says the signature is invalid: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+            let o = Command::new("python3")
+                .env("SCOUR_SIGNING_KEY", key)
+                .arg("-c")
+                .arg(py)
+                .arg(&tampered)
+                .output()
+                .unwrap();
             assert_eq!(o.status.code(), Some(1));
         }
         Err(_) => eprintln!("python3 not found: skipping the Python half of the signature test"),
@@ -339,14 +444,23 @@ fn unsigned_reports_warn_and_can_be_refused() {
     let r: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(r["hmac_signature"], "");
     assert!(String::from_utf8_lossy(&out.stderr).contains("SCOUR_SIGNING_KEY is not set"));
-    let out = run(&["scan", "--require-signature", fixture("txt").to_str().unwrap()]);
+    let out = run(&[
+        "scan",
+        "--require-signature",
+        fixture("txt").to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(2));
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("r.json");
     std::fs::write(&p, out.stdout).unwrap();
     let unsigned = dir.path().join("u.json");
     std::fs::write(&unsigned, serde_json::to_vec(&r).unwrap()).unwrap();
-    let o = bin().env("SCOUR_SIGNING_KEY", "k").arg("verify-report").arg(&unsigned).output().unwrap();
+    let o = bin()
+        .env("SCOUR_SIGNING_KEY", "k")
+        .arg("verify-report")
+        .arg(&unsigned)
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(1));
 }
 
@@ -355,8 +469,20 @@ fn rules_lists_the_table() {
     let out = run(&["rules", "--format", "json"]);
     assert_eq!(out.status.code(), Some(0));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let ids: Vec<&str> = v.as_array().unwrap().iter().map(|d| d["id"].as_str().unwrap()).collect();
-    for id in ["EMAIL", "CREDIT_CARD", "IBAN", "US_SSN", "JWT", "PRIVATE_KEY"] {
+    let ids: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["id"].as_str().unwrap())
+        .collect();
+    for id in [
+        "EMAIL",
+        "CREDIT_CARD",
+        "IBAN",
+        "US_SSN",
+        "JWT",
+        "PRIVATE_KEY",
+    ] {
         assert!(ids.contains(&id), "{id}");
     }
     let text = String::from_utf8(run(&["rules"]).stdout).unwrap();

@@ -59,7 +59,8 @@ pub struct ReportPart {
     errors: Vec<(Option<u64>, Option<u64>, String)>,
     /// Findings with chunk-local rows, at most LIST_CAP.
     findings: Vec<FindingEntry>,
-    vocab: VocabPart,
+    /// Always set by `map`; an Option only so the part can be built first.
+    vocab: Option<VocabPart>,
 }
 
 /// Per-file totals.
@@ -106,7 +107,10 @@ impl Aggregate {
         let n = detectors.len();
         let mut splits = BTreeMap::new();
         for f in &files {
-            splits.entry(f.split.as_str()).or_insert_with(SplitTotals::default).files += 1;
+            splits
+                .entry(f.split.as_str())
+                .or_insert_with(SplitTotals::default)
+                .files += 1;
         }
         Aggregate {
             file_totals: vec![FileTotals::default(); files.len()],
@@ -153,7 +157,13 @@ pub struct ReportMap {
 impl ChunkMap for ReportMap {
     type Part = ReportPart;
 
-    fn map(&self, _file: usize, chunk: &Chunk, found: &[ValueFinding], worker: &mut Worker) -> ReportPart {
+    fn map(
+        &self,
+        _file: usize,
+        chunk: &Chunk,
+        found: &[ValueFinding],
+        worker: &mut Worker,
+    ) -> ReportPart {
         let mut part = ReportPart {
             rows: chunk.rows.len() as u64,
             malformed: 0,
@@ -161,14 +171,24 @@ impl ChunkMap for ReportMap {
             provenance: 0,
             text_chars: 0,
             detector_counts: vec![0; self.categories.len()],
-            fields: chunk.paths.iter().map(|p| (p.clone(), FieldTally::default())).collect(),
+            fields: chunk
+                .paths
+                .iter()
+                .map(|p| (p.clone(), FieldTally::default()))
+                .collect(),
             errors: chunk
                 .errors
                 .iter()
-                .map(|e| (e.line.and_then(|l| chunk.abs_line(l)), e.row, e.message.clone()))
+                .map(|e| {
+                    (
+                        e.line.and_then(|l| chunk.abs_line(l)),
+                        e.row,
+                        e.message.clone(),
+                    )
+                })
                 .collect(),
             findings: Vec::new(),
-            vocab: VocabPart::default(),
+            vocab: None,
         };
         for r in &chunk.rows {
             part.malformed += r.malformed as u64;
@@ -191,7 +211,7 @@ impl ChunkMap for ReportMap {
             let tally = &mut part.fields[v.path as usize].1;
             tally.findings += 1;
             *tally.by_detector.entry(d).or_insert(0) += 1;
-            if part.findings.len() < super::aggregate::LIST_CAP {
+            if part.findings.len() < LIST_CAP {
                 let row = chunk.rows.get(v.row as usize).copied().unwrap_or_default();
                 part.findings.push(FindingEntry {
                     file: 0,
@@ -204,7 +224,7 @@ impl ChunkMap for ReportMap {
                 });
             }
         }
-        part.vocab = worker.vocab.finish_chunk();
+        part.vocab = Some(worker.vocab.finish_chunk());
         part
     }
 }
@@ -266,7 +286,9 @@ impl Sink for Aggregate {
             f.row += row_base;
             self.findings.push(f);
         }
-        self.vocab.merge(part.vocab);
+        if let Some(v) = part.vocab {
+            self.vocab.merge(v);
+        }
         let ft = &mut self.file_totals[file];
         ft.rows += part.rows;
         ft.findings += chunk_findings;

@@ -77,7 +77,11 @@ pub fn build(agg: &Aggregate, run: &RunInfo, cfg: &GateConfig) -> (Value, Vec<Ga
         .map(|(d, &n)| (d.id.to_string(), json!(n)))
         .collect();
     let by_det = |m: &std::collections::BTreeMap<u16, u64>| -> Value {
-        Value::Object(m.iter().map(|(&d, &n)| (id(d).to_string(), json!(n))).collect())
+        Value::Object(
+            m.iter()
+                .map(|(&d, &n)| (id(d).to_string(), json!(n)))
+                .collect(),
+        )
     };
 
     let files: Vec<Value> = agg
@@ -154,66 +158,77 @@ pub fn build(agg: &Aggregate, run: &RunInfo, cfg: &GateConfig) -> (Value, Vec<Ga
         .map(|(t, n)| json!({"token": t, "count": n}))
         .collect();
 
-    let mut report = json!({
-        "schema": SCHEMA,
-        "tool": {"name": "scour", "version": env!("CARGO_PKG_VERSION")},
-        "scan_id": run.scan_id,
-        "scanned_at": run.scanned_at,
-        "dataset_path": run.dataset_paths.join(", "),
-        "dataset_paths": run.dataset_paths,
-        "file_count": agg.files.len(),
-        "row_count": agg.rows,
-        "malformed_rows": agg.malformed_rows,
-        "token_estimate": token_estimate,
-        "pii_density_score": pii_density,
-        "consent_coverage_pct": consent_pct,
-        "provenance_coverage_pct": provenance_pct,
-        "bias_signal": gates::bias_name(bias),
-        "eu_ai_act_article_10_clauses": clauses,
-        "hmac_signature": "",
-        "files": files,
-        "skipped_files": run.skipped_files,
-        "detectors": detectors,
-        "detectors_enabled": agg.detectors.len(),
-        "engine": run.engine,
-        "splits": splits,
-        "fields": fields,
-        "pii_total": pii_total,
-        "secrets_total": secrets_total,
-        "findings_total": findings_total,
-        "findings": {"count": findings_total, "listed": findings.len(), "list": findings,
-                     "note": "locations only; values are never written to the report"},
-        "errors": {"count": agg.error_count, "listed": errors.len(), "list": errors},
-        "zipf": {
-            "exponent": round(zipf.exponent, 6),
-            "r2": round(zipf.r2, 6),
-            "ranks_fitted": zipf.ranks_fitted,
-            "vocabulary_size": zipf.vocabulary_size,
-            "total_tokens": zipf.total_tokens,
-            "top_token_ratio": round(zipf.top_token_ratio, 6),
-            "top_tokens": top_tokens,
-            "counter": {
-                "method": zipf.counter.method,
-                "capacity": zipf.counter.capacity,
-                "max_count_error": zipf.counter.max_count_error,
-                "vocabulary_size_relative_std_error": round(zipf.counter.vocabulary_size_relative_std_error, 6),
-                "note": "top-token counts may undercount by at most max_count_error; vocabulary_size is a HyperLogLog estimate",
-            },
+    let zipf_json = json!({
+        "exponent": round(zipf.exponent, 6),
+        "r2": round(zipf.r2, 6),
+        "ranks_fitted": zipf.ranks_fitted,
+        "vocabulary_size": zipf.vocabulary_size,
+        "total_tokens": zipf.total_tokens,
+        "top_token_ratio": round(zipf.top_token_ratio, 6),
+        "top_tokens": top_tokens,
+        "counter": {
+            "method": zipf.counter.method,
+            "capacity": zipf.counter.capacity,
+            "max_count_error": zipf.counter.max_count_error,
+            "vocabulary_size_relative_std_error": round(zipf.counter.vocabulary_size_relative_std_error, 6),
+            "note": "top-token counts may undercount by at most max_count_error; vocabulary_size is a HyperLogLog estimate",
         },
-        "gates": {
-            "passed": failures.is_empty(),
-            "failed": failures,
-            "config": cfg,
-        },
-        "scan": {
+    });
+    let mut m = Map::new();
+    let mut put = |k: &str, v: Value| {
+        m.insert(k.to_string(), v);
+    };
+    put("schema", json!(SCHEMA));
+    put(
+        "tool",
+        json!({"name": "scour", "version": env!("CARGO_PKG_VERSION")}),
+    );
+    put("scan_id", json!(run.scan_id));
+    put("scanned_at", json!(run.scanned_at));
+    put("dataset_path", json!(run.dataset_paths.join(", ")));
+    put("dataset_paths", json!(run.dataset_paths));
+    put("file_count", json!(agg.files.len()));
+    put("row_count", json!(agg.rows));
+    put("malformed_rows", json!(agg.malformed_rows));
+    put("token_estimate", json!(token_estimate));
+    put("pii_density_score", json!(pii_density));
+    put("consent_coverage_pct", json!(consent_pct));
+    put("provenance_coverage_pct", json!(provenance_pct));
+    put("bias_signal", json!(gates::bias_name(bias)));
+    put("eu_ai_act_article_10_clauses", json!(clauses));
+    put("hmac_signature", json!(""));
+    put("files", Value::Array(files));
+    put("skipped_files", json!(run.skipped_files));
+    put("detectors", Value::Object(detectors));
+    put("detectors_enabled", json!(agg.detectors.len()));
+    put("engine", json!(run.engine));
+    put("splits", Value::Object(splits));
+    put("fields", Value::Object(fields));
+    put("pii_total", json!(pii_total));
+    put("secrets_total", json!(secrets_total));
+    put("findings_total", json!(findings_total));
+    put(
+        "findings",
+        json!({"count": findings_total, "listed": findings.len(), "list": findings,
+               "note": "locations only; values are never written to the report"}),
+    );
+    put(
+        "errors",
+        json!({"count": agg.error_count, "listed": errors.len(), "list": errors}),
+    );
+    put("zipf", zipf_json);
+    put(
+        "gates",
+        json!({"passed": failures.is_empty(), "failed": failures, "config": cfg}),
+    );
+    put(
+        "scan",
+        json!({
             "text_fields": run.text_fields,
             "consent_fields": run.consent_fields,
             "provenance_fields": run.provenance_fields,
-        },
-    });
-    // Keep the document total (serde_json::json! never fails on these types).
-    if let Value::Object(m) = &mut report {
-        m.retain(|_, v| !matches!(v, Value::Null));
-    }
+        }),
+    );
+    let report = Value::Object(m);
     (report, failures)
 }

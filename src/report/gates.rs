@@ -144,7 +144,11 @@ pub fn evaluate(m: &Measures, cfg: &GateConfig) -> (Vec<Clause>, Vec<GateFailure
     ];
     let mut failed = Vec::new();
     let checks = [
-        (cfg.pii_density && !pii_ok, "pii-density", &clauses[0].detail),
+        (
+            cfg.pii_density && !pii_ok,
+            "pii-density",
+            &clauses[0].detail,
+        ),
         (cfg.consent && !consent_ok, "consent", &clauses[1].detail),
         (cfg.provenance && !prov_ok, "provenance", &clauses[2].detail),
         (cfg.bias && !bias_ok, "bias", &clauses[3].detail),

@@ -23,10 +23,19 @@ fn cell(v: &str) -> String {
 pub fn render(r: &Value) -> String {
     let mut o = String::new();
     let passed = r["gates"]["passed"].as_bool().unwrap_or(false);
-    let _ = writeln!(o, "# scour report — {}", if passed { "PASSED" } else { "FAILED" });
+    let _ = writeln!(
+        o,
+        "# scour report — {}",
+        if passed { "PASSED" } else { "FAILED" }
+    );
     let _ = writeln!(o);
     let _ = writeln!(o, "- Dataset: `{}`", s(&r["dataset_path"]));
-    let _ = writeln!(o, "- Scan id: `{}` at {}", s(&r["scan_id"]), s(&r["scanned_at"]));
+    let _ = writeln!(
+        o,
+        "- Scan id: `{}` at {}",
+        s(&r["scan_id"]),
+        s(&r["scanned_at"])
+    );
     let _ = writeln!(
         o,
         "- Files: {} · rows: {} · malformed rows: {} · estimated tokens: {}",
@@ -53,18 +62,30 @@ pub fn render(r: &Value) -> String {
     let _ = writeln!(
         o,
         "- Signature: {}",
-        if sig.is_empty() { "unsigned (no SCOUR_SIGNING_KEY)".to_string() } else { format!("`{sig}`") }
+        if sig.is_empty() {
+            "unsigned (no SCOUR_SIGNING_KEY)".to_string()
+        } else {
+            format!("`{sig}`")
+        }
     );
 
     let _ = writeln!(o, "\n## EU AI Act Article 10\n");
     let _ = writeln!(o, "| clause | title | result | detail |\n|---|---|---|---|");
-    for c in r["eu_ai_act_article_10_clauses"].as_array().into_iter().flatten() {
+    for c in r["eu_ai_act_article_10_clauses"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
         let _ = writeln!(
             o,
             "| {} | {} | {} | {} |",
             s(&c["clause_id"]),
             cell(&s(&c["title"])),
-            if c["passed"].as_bool() == Some(true) { "pass" } else { "FAIL" },
+            if c["passed"].as_bool() == Some(true) {
+                "pass"
+            } else {
+                "FAIL"
+            },
             cell(&s(&c["detail"]))
         );
     }
@@ -88,7 +109,10 @@ pub fn render(r: &Value) -> String {
 
     if let Some(sp) = r["splits"].as_object() {
         let _ = writeln!(o, "\n## Splits\n");
-        let _ = writeln!(o, "| split | files | rows | PII | secrets |\n|---|---:|---:|---:|---:|");
+        let _ = writeln!(
+            o,
+            "| split | files | rows | PII | secrets |\n|---|---:|---:|---:|---:|"
+        );
         for (k, v) in sp {
             let _ = writeln!(
                 o,
@@ -106,7 +130,13 @@ pub fn render(r: &Value) -> String {
         let _ = writeln!(o, "\n## Fields\n");
         let _ = writeln!(o, "| field | values | findings |\n|---|---:|---:|");
         for (k, v) in fields {
-            let _ = writeln!(o, "| `{}` | {} | {} |", cell(k), s(&v["values"]), s(&v["findings"]));
+            let _ = writeln!(
+                o,
+                "| `{}` | {} | {} |",
+                cell(k),
+                s(&v["values"]),
+                s(&v["findings"])
+            );
         }
     }
 
@@ -130,7 +160,11 @@ pub fn render(r: &Value) -> String {
         );
     }
     if let Some(sk) = r["skipped_files"].as_array().filter(|a| !a.is_empty()) {
-        let _ = writeln!(o, "\nSkipped (unknown format): {}", sk.iter().map(s).collect::<Vec<_>>().join(", "));
+        let _ = writeln!(
+            o,
+            "\nSkipped (unknown format): {}",
+            sk.iter().map(s).collect::<Vec<_>>().join(", ")
+        );
     }
 
     let z = &r["zipf"];

@@ -176,7 +176,11 @@ pub fn discover(paths: &[PathBuf]) -> Result<Discovery, DiscoverError> {
             walk(p, &mut found)?;
             found.sort();
             for f in found {
-                let rel = f.strip_prefix(p).unwrap_or(&f).to_string_lossy().replace('\\', "/");
+                let rel = f
+                    .strip_prefix(p)
+                    .unwrap_or(&f)
+                    .to_string_lossy()
+                    .replace('\\', "/");
                 add_file(&f, rel, &mut out)?;
             }
         } else {
@@ -210,7 +214,10 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), DiscoverError> {
 }
 
 fn add_file(path: &Path, display: String, out: &mut Discovery) -> Result<(), DiscoverError> {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let Some((format, compression)) = sniff(&name) else {
         out.skipped.push(display);
         return Ok(());
@@ -242,9 +249,15 @@ mod tests {
     #[test]
     fn sniffs_formats_and_compression() {
         assert_eq!(sniff("a.jsonl"), Some((Format::Jsonl, Compression::None)));
-        assert_eq!(sniff("a.JSONL.GZ"), Some((Format::Jsonl, Compression::Gzip)));
+        assert_eq!(
+            sniff("a.JSONL.GZ"),
+            Some((Format::Jsonl, Compression::Gzip))
+        );
         assert_eq!(sniff("a.csv.zst"), Some((Format::Csv, Compression::Zstd)));
-        assert_eq!(sniff("x.parquet"), Some((Format::Parquet, Compression::None)));
+        assert_eq!(
+            sniff("x.parquet"),
+            Some((Format::Parquet, Compression::None))
+        );
         assert_eq!(sniff("x.parquet.gz"), None);
         assert_eq!(sniff("README.md"), None);
         assert_eq!(sniff("noext"), None);
@@ -254,8 +267,14 @@ mod tests {
 
     #[test]
     fn infers_splits() {
-        assert_eq!(infer_split("data/train-00000-of-00002.parquet"), Split::Train);
-        assert_eq!(infer_split("data/validation-00000-of-00001.parquet"), Split::Validation);
+        assert_eq!(
+            infer_split("data/train-00000-of-00002.parquet"),
+            Split::Train
+        );
+        assert_eq!(
+            infer_split("data/validation-00000-of-00001.parquet"),
+            Split::Validation
+        );
         assert_eq!(infer_split("corpus/dev.jsonl"), Split::Validation);
         assert_eq!(infer_split("corpus/val/part1.jsonl"), Split::Validation);
         assert_eq!(infer_split("test.csv"), Split::Test);

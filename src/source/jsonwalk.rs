@@ -29,7 +29,12 @@ pub struct JsonError {
 
 impl std::fmt::Display for JsonError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "invalid JSON at byte {}: {}", self.offset + 1, self.message)
+        write!(
+            f,
+            "invalid JSON at byte {}: {}",
+            self.offset + 1,
+            self.message
+        )
     }
 }
 
@@ -426,7 +431,11 @@ impl JsonWalker {
     }
 
     fn push_leaf(&self, row: u32, rules: &FieldRules, chunk: &mut Chunk, s: &str, is_text: bool) {
-        let path = if self.path.is_empty() { "$" } else { self.path.as_str() };
+        let path = if self.path.is_empty() {
+            "$"
+        } else {
+            self.path.as_str()
+        };
         if s.is_empty() || !rules.scans(path) {
             return;
         }
@@ -449,7 +458,11 @@ impl JsonWalker {
         }
         match cur.peek() {
             Some(b'"') => {
-                let path = if self.path.is_empty() { "$" } else { self.path.as_str() };
+                let path = if self.path.is_empty() {
+                    "$"
+                } else {
+                    self.path.as_str()
+                };
                 if rules.scans(path) {
                     let start = chunk.text.len() as u32;
                     cur.string_into(&mut chunk.text)?;
@@ -561,7 +574,10 @@ mod tests {
         walk_with(s, &FieldRules::default())
     }
 
-    fn walk_with(s: &str, rules: &FieldRules) -> (Result<RowFacts, JsonError>, Vec<(String, String, bool)>) {
+    fn walk_with(
+        s: &str,
+        rules: &FieldRules,
+    ) -> (Result<RowFacts, JsonError>, Vec<(String, String, bool)>) {
         let mut chunk = Chunk::default();
         let mut w = JsonWalker::new();
         let r = w.walk_row(s.as_bytes(), 0, rules, &mut chunk);
@@ -585,7 +601,10 @@ mod tests {
             r#"{"id": 7, "messages": [{"role": "user", "content": "hi there"}, {"role": "bot", "content": "yo"}], "meta": {"contact": "a@b.io", "tags": ["x", "y"]}}"#,
         );
         assert!(r.is_ok());
-        let paths: Vec<_> = leaves.iter().map(|l| (l.0.as_str(), l.1.as_str())).collect();
+        let paths: Vec<_> = leaves
+            .iter()
+            .map(|l| (l.0.as_str(), l.1.as_str()))
+            .collect();
         assert_eq!(
             paths,
             vec![
@@ -630,7 +649,8 @@ mod tests {
         assert_eq!(r.unwrap(), RowFacts::default());
         let (r, _) = walk(r#"{"consent": "revoked", "origin": null}"#);
         assert_eq!(r.unwrap(), RowFacts::default());
-        let (r, _) = walk(r#"{"consent": {"id": "c-1", "at": "2024"}, "provenance": {"url": "u"}}"#);
+        let (r, _) =
+            walk(r#"{"consent": {"id": "c-1", "at": "2024"}, "provenance": {"url": "u"}}"#);
         assert_eq!(
             r.unwrap(),
             RowFacts {
@@ -660,7 +680,8 @@ mod tests {
             r#"{"a": 1.}"#,
         ] {
             let mut chunk = Chunk::default();
-            let r = JsonWalker::new().walk_row(bad.as_bytes(), 0, &FieldRules::default(), &mut chunk);
+            let r =
+                JsonWalker::new().walk_row(bad.as_bytes(), 0, &FieldRules::default(), &mut chunk);
             assert!(r.is_err(), "{bad}");
             assert!(chunk.values.is_empty() && chunk.text.is_empty(), "{bad}");
         }
@@ -677,7 +698,10 @@ mod tests {
     fn numbers_are_metadata_and_scalars_at_root() {
         let (r, leaves) = walk(r#"{"card": 4111111111111111, "n": 12, "f": -1.5e3}"#);
         assert!(r.is_ok());
-        assert_eq!(leaves, vec![("card".into(), "4111111111111111".into(), false)]);
+        assert_eq!(
+            leaves,
+            vec![("card".into(), "4111111111111111".into(), false)]
+        );
         let (r, leaves) = walk(r#""just a string""#);
         assert!(r.is_ok());
         assert_eq!(leaves[0].0, "$");
@@ -686,7 +710,10 @@ mod tests {
     #[test]
     fn text_field_restriction() {
         let rules = FieldRules::new(vec!["consent".into()], vec![], vec!["meta.contact".into()]);
-        let (r, leaves) = walk_with(r#"{"text": "a", "meta": {"contact": "c", "x": "d"}, "consent": true}"#, &rules);
+        let (r, leaves) = walk_with(
+            r#"{"text": "a", "meta": {"contact": "c", "x": "d"}, "consent": true}"#,
+            &rules,
+        );
         assert!(r.unwrap().consented);
         assert_eq!(leaves, vec![("meta.contact".into(), "c".into(), true)]);
     }

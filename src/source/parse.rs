@@ -8,8 +8,8 @@ use super::discover::Format;
 use super::jsonwalk::JsonWalker;
 use super::produce::Job;
 use crate::chunk::Chunk;
-use crate::fields::{has_provenance, is_consented, FieldRules, MetaValue, Role};
 use crate::chunk::RowMeta;
+use crate::fields::{has_provenance, is_consented, FieldRules, MetaValue, Role};
 
 /// Path under which the raw bytes of an unparseable record are scanned.
 pub const RAW_PATH: &str = "<raw>";
@@ -23,7 +23,11 @@ pub fn parse_job(job: &Job, rules: &FieldRules, walker: &mut JsonWalker) -> Chun
         ..Chunk::default()
     };
     match job {
-        Job::Lines { format, data, first_line } => {
+        Job::Lines {
+            format,
+            data,
+            first_line,
+        } => {
             chunk.first_line = *first_line;
             parse_lines(*format, data, rules, walker, &mut chunk);
         }
@@ -52,7 +56,13 @@ pub fn parse_job(job: &Job, rules: &FieldRules, walker: &mut JsonWalker) -> Chun
     chunk
 }
 
-fn parse_lines(format: Format, data: &[u8], rules: &FieldRules, walker: &mut JsonWalker, chunk: &mut Chunk) {
+fn parse_lines(
+    format: Format,
+    data: &[u8],
+    rules: &FieldRules,
+    walker: &mut JsonWalker,
+    chunk: &mut Chunk,
+) {
     let mut start = 0;
     let mut line: u64 = 0;
     while start < data.len() {
@@ -81,7 +91,10 @@ fn txt_row(rec: &[u8], row: u32, line: u64, rules: &FieldRules, chunk: &mut Chun
             chunk.push_error(
                 Some(line),
                 Some(row as u64),
-                format!("invalid UTF-8 at byte {}; scanned with replacement characters", e.valid_up_to() + 1),
+                format!(
+                    "invalid UTF-8 at byte {}; scanned with replacement characters",
+                    e.valid_up_to() + 1
+                ),
             );
             String::from_utf8_lossy(rec)
         }
@@ -96,7 +109,14 @@ fn txt_row(rec: &[u8], row: u32, line: u64, rules: &FieldRules, chunk: &mut Chun
     }
 }
 
-fn json_row(rec: &[u8], row: u32, line: u64, rules: &FieldRules, walker: &mut JsonWalker, chunk: &mut Chunk) -> RowMeta {
+fn json_row(
+    rec: &[u8],
+    row: u32,
+    line: u64,
+    rules: &FieldRules,
+    walker: &mut JsonWalker,
+    chunk: &mut Chunk,
+) -> RowMeta {
     let mut meta = RowMeta {
         line: line as u32,
         ..RowMeta::default()
@@ -112,7 +132,11 @@ fn json_row(rec: &[u8], row: u32, line: u64, rules: &FieldRules, walker: &mut Js
             Err(e) => e.to_string(),
         },
     };
-    chunk.push_error(Some(line), Some(row as u64), format!("{problem}; raw line scanned as text"));
+    chunk.push_error(
+        Some(line),
+        Some(row as u64),
+        format!("{problem}; raw line scanned as text"),
+    );
     meta.malformed = true;
     let id = chunk.intern_path(RAW_PATH);
     chunk.push_value(row, id, &String::from_utf8_lossy(rec), false);
@@ -124,14 +148,21 @@ fn looks_numeric(s: &str) -> bool {
     let t = s.trim();
     !t.is_empty()
         && t.bytes().any(|b| b.is_ascii_digit())
-        && t.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E'))
+        && t.bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E'))
 }
 
 fn parse_csv(header: &[String], data: &[u8], rules: &FieldRules, chunk: &mut Chunk) {
     let mut names: Vec<String> = header
         .iter()
         .enumerate()
-        .map(|(i, h)| if h.is_empty() { format!("column_{}", i + 1) } else { h.clone() })
+        .map(|(i, h)| {
+            if h.is_empty() {
+                format!("column_{}", i + 1)
+            } else {
+                h.clone()
+            }
+        })
         .collect();
     let mut roles: Vec<Role> = names.iter().map(|n| rules.role(n)).collect();
     let mut rdr = csv::ReaderBuilder::new()
@@ -139,8 +170,23 @@ fn parse_csv(header: &[String], data: &[u8], rules: &FieldRules, chunk: &mut Chu
         .flexible(true)
         .from_reader(data);
     let mut rec = csv::ByteRecord::new();
+    // Lines are counted from byte offsets: the csv crate's own line count
+    // does not include newlines inside quoted fields.
+    let (mut seen_byte, mut seen_line) = (0usize, 0u64);
+    let mut line_at = |byte: usize| -> u64 {
+        // The csv crate places a record after a CRLF at the CRLF's `\n`.
+        let mut byte = byte.min(data.len());
+        while matches!(data.get(byte), Some(b'\r' | b'\n')) {
+            byte += 1;
+        }
+        if byte >= seen_byte {
+            seen_line += memchr::memchr_iter(b'\n', &data[seen_byte..byte]).count() as u64;
+            seen_byte = byte;
+        }
+        seen_line
+    };
     loop {
-        let line = rdr.position().line().saturating_sub(1);
+        let line = line_at(rdr.position().byte() as usize);
         match rdr.read_byte_record(&mut rec) {
             Ok(false) => break,
             Ok(true) => {}
@@ -150,7 +196,7 @@ fn parse_csv(header: &[String], data: &[u8], rules: &FieldRules, chunk: &mut Chu
                 break;
             }
         }
-        let line = rec.position().map_or(line, |p| p.line().saturating_sub(1));
+        let line = rec.position().map_or(line, |p| line_at(p.byte() as usize));
         if rec.len() == 1 && rec.get(0).is_some_and(|f| f.is_empty()) {
             continue; // a blank line
         }
@@ -163,7 +209,11 @@ fn parse_csv(header: &[String], data: &[u8], rules: &FieldRules, chunk: &mut Chu
             chunk.push_error(
                 Some(line),
                 Some(row as u64),
-                format!("ragged row: {} fields, the header has {}; every field scanned", rec.len(), header.len()),
+                format!(
+                    "ragged row: {} fields, the header has {}; every field scanned",
+                    rec.len(),
+                    header.len()
+                ),
             );
         }
         for (i, field) in rec.iter().enumerate() {
@@ -249,7 +299,11 @@ mod tests {
         };
         let c = parse_job(&job, &FieldRules::default(), &mut JsonWalker::new());
         assert_eq!(c.errors.len(), 1);
-        assert!(c.errors[0].message.contains("invalid UTF-8 at byte 11"), "{}", c.errors[0].message);
+        assert!(
+            c.errors[0].message.contains("invalid UTF-8 at byte 11"),
+            "{}",
+            c.errors[0].message
+        );
         assert_eq!(c.value_text(&c.values[0]), "{\"t\": \"caf\u{FFFD}\"}");
         let job = Job::Lines {
             format: Format::Txt,
@@ -263,8 +317,14 @@ mod tests {
 
     #[test]
     fn csv_quotes_ragged_rows_and_roles() {
-        let header = Arc::new(vec!["id".to_string(), "text".into(), "consent".into(), "source".into()]);
-        let data = b"1,\"hello, \"\"world\"\"\nsecond line\",yes,web\n2,short\n3,x,no,,extra\n".to_vec();
+        let header = Arc::new(vec![
+            "id".to_string(),
+            "text".into(),
+            "consent".into(),
+            "source".into(),
+        ]);
+        let data =
+            b"1,\"hello, \"\"world\"\"\nsecond line\",yes,web\n2,short\n3,x,no,,extra\n".to_vec();
         let job = Job::Csv {
             header,
             data,
@@ -277,7 +337,17 @@ mod tests {
         assert_eq!(c.rows[1].line, 2);
         assert_eq!(c.errors.len(), 2, "{:?}", c.errors);
         assert!(c.errors[0].message.starts_with("ragged row: 2 fields"));
-        let texts: Vec<_> = c.values.iter().map(|v| (c.paths[v.path as usize].as_str(), c.value_text(v), v.is_text)).collect();
+        let texts: Vec<_> = c
+            .values
+            .iter()
+            .map(|v| {
+                (
+                    c.paths[v.path as usize].as_str(),
+                    c.value_text(v),
+                    v.is_text,
+                )
+            })
+            .collect();
         assert!(texts.contains(&("text", "hello, \"world\"\nsecond line", true)));
         assert!(texts.contains(&("id", "1", false)));
         assert!(texts.contains(&("column_5", "extra", true)));
@@ -297,5 +367,24 @@ mod tests {
         assert!(c.rows[0].has_provenance);
         assert!(c.rows[1].malformed);
         assert_eq!(c.abs_line(c.errors[0].line.unwrap_or(0)), Some(9));
+    }
+}
+#[cfg(test)]
+mod crlf_tests {
+    use super::*;
+    use std::sync::Arc;
+
+    #[test]
+    fn csv_crlf_lines() {
+        let header = Arc::new(vec!["id".to_string(), "text".into()]);
+        let data = b"1,\"a\nb\"\r\n2,x\r\n3\r\n".to_vec();
+        let job = Job::Csv {
+            header,
+            data,
+            first_line: 1,
+        };
+        let c = parse_job(&job, &FieldRules::default(), &mut JsonWalker::new());
+        let lines: Vec<u32> = c.rows.iter().map(|r| r.line).collect();
+        assert_eq!(lines, vec![0, 2, 3]);
     }
 }

@@ -30,7 +30,11 @@ pub const MAX_RECORD_BYTES: usize = 256 << 20;
 #[derive(Debug)]
 pub enum Job {
     /// Newline-separated records (JSONL, TXT).
-    Lines { format: Format, data: Vec<u8>, first_line: u64 },
+    Lines {
+        format: Format,
+        data: Vec<u8>,
+        first_line: u64,
+    },
     /// CSV records after the header.
     Csv {
         header: Arc<Vec<String>>,
@@ -102,7 +106,11 @@ pub fn hash_file(file: &SourceFile, progress: &Arc<AtomicU64>) -> io::Result<(St
 /// Read a text-format file and hand its jobs to `send` in order.
 /// I/O errors do not abort: they are returned as problems of the file,
 /// after every complete record read before them has been sent.
-pub fn produce(file: &SourceFile, progress: &Arc<AtomicU64>, send: &mut dyn FnMut(Job)) -> FileTail {
+pub fn produce(
+    file: &SourceFile,
+    progress: &Arc<AtomicU64>,
+    send: &mut dyn FnMut(Job),
+) -> FileTail {
     let mut tail = FileTail::default();
     let raw = match File::open(&file.path) {
         Ok(f) => f,
@@ -131,12 +139,16 @@ pub fn produce(file: &SourceFile, progress: &Arc<AtomicU64>, send: &mut dyn FnMu
         }
     };
     let mut splitter: Box<dyn Splitter> = match file.format {
-        Format::Jsonl | Format::Txt => Box::new(LineSplitter { format: file.format }),
+        Format::Jsonl | Format::Txt => Box::new(LineSplitter {
+            format: file.format,
+        }),
         Format::Csv => Box::new(CsvSplitter::default()),
         Format::Json => Box::new(JsonArraySplitter::default()),
         // Parquet is planned by row group and never streamed through here;
         // if it were, its bytes would be scanned as text rather than lost.
-        Format::Parquet => Box::new(LineSplitter { format: Format::Txt }),
+        Format::Parquet => Box::new(LineSplitter {
+            format: Format::Txt,
+        }),
     };
     let mut buf: Vec<u8> = Vec::with_capacity(CHUNK_BYTES + (64 << 10));
     let mut first = true;
@@ -160,7 +172,10 @@ pub fn produce(file: &SourceFile, progress: &Arc<AtomicU64>, send: &mut dyn FnMu
                     buf.truncate(start);
                     tail.problems.push(ReadProblem {
                         line: Some(lines_before + count_lines(&buf) + 1),
-                        message: format!("read failed ({}): {e}; the rest of the file was not scanned", describe(file)),
+                        message: format!(
+                            "read failed ({}): {e}; the rest of the file was not scanned",
+                            describe(file)
+                        ),
                     });
                     eof = true;
                     break;
@@ -173,7 +188,11 @@ pub fn produce(file: &SourceFile, progress: &Arc<AtomicU64>, send: &mut dyn FnMu
                 buf.drain(..3);
             }
         }
-        let cut = if eof { Some(buf.len()) } else { splitter.boundary(&buf) };
+        let cut = if eof {
+            Some(buf.len())
+        } else {
+            splitter.boundary(&buf)
+        };
         let Some(cut) = cut else {
             if buf.len() > MAX_RECORD_BYTES {
                 let line = lines_before + 1;
@@ -215,7 +234,6 @@ pub fn produce(file: &SourceFile, progress: &Arc<AtomicU64>, send: &mut dyn FnMu
     tail
 }
 
-
 fn describe(file: &SourceFile) -> String {
     match file.compression.as_str() {
         Some(c) => format!("{c} stream"),
@@ -238,7 +256,9 @@ impl<R: Read> Decoded<R> {
     fn new(r: R, c: Compression) -> io::Result<Self> {
         Ok(match c {
             Compression::None => Decoded::Plain(r),
-            Compression::Gzip => Decoded::Gzip(flate2::read::MultiGzDecoder::new(BufReader::with_capacity(1 << 20, r))),
+            Compression::Gzip => Decoded::Gzip(flate2::read::MultiGzDecoder::new(
+                BufReader::with_capacity(1 << 20, r),
+            )),
             Compression::Zstd => Decoded::Zstd(Box::new(zstd::stream::read::Decoder::new(r)?)),
         })
     }
@@ -267,7 +287,13 @@ trait Splitter {
     /// Position just after the last complete record in `buf`, if any.
     fn boundary(&mut self, buf: &[u8]) -> Option<usize>;
     /// Turn a run of whole records into a job.
-    fn emit(&mut self, data: Vec<u8>, lines_before: u64, tail: &mut FileTail, send: &mut dyn FnMut(Job));
+    fn emit(
+        &mut self,
+        data: Vec<u8>,
+        lines_before: u64,
+        tail: &mut FileTail,
+        send: &mut dyn FnMut(Job),
+    );
     /// End of file.
     fn finish(&mut self, _lines_before: u64, _tail: &mut FileTail, _send: &mut dyn FnMut(Job)) {}
     /// The buffer was dropped after an oversized record.
@@ -282,7 +308,13 @@ impl Splitter for LineSplitter {
     fn boundary(&mut self, buf: &[u8]) -> Option<usize> {
         memrchr(b'\n', buf).map(|i| i + 1)
     }
-    fn emit(&mut self, data: Vec<u8>, first_line: u64, _: &mut FileTail, send: &mut dyn FnMut(Job)) {
+    fn emit(
+        &mut self,
+        data: Vec<u8>,
+        first_line: u64,
+        _: &mut FileTail,
+        send: &mut dyn FnMut(Job),
+    ) {
         send(Job::Lines {
             format: self.format,
             data,
@@ -332,10 +364,16 @@ fn first_record_end(buf: &[u8]) -> Option<usize> {
 impl CsvSplitter {
     fn take_header(&mut self, data: &[u8], tail: &mut FileTail) -> usize {
         let end = first_record_end(data).unwrap_or(data.len());
-        let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(&data[..end]);
+        let mut rdr = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(&data[..end]);
         let mut rec = csv::ByteRecord::new();
         let header: Vec<String> = match rdr.read_byte_record(&mut rec) {
-            Ok(true) => rec.iter().map(|f| String::from_utf8_lossy(f).trim().to_string()).collect(),
+            Ok(true) => rec
+                .iter()
+                .map(|f| String::from_utf8_lossy(f).trim().to_string())
+                .collect(),
             Ok(false) => Vec::new(),
             Err(e) => {
                 tail.problems.push(ReadProblem {
@@ -348,7 +386,8 @@ impl CsvSplitter {
         if header.iter().any(|h| h.is_empty()) {
             tail.problems.push(ReadProblem {
                 line: Some(1),
-                message: "CSV header has an empty column name; such columns are named column_N".into(),
+                message: "CSV header has an empty column name; such columns are named column_N"
+                    .into(),
             });
         }
         tail.header_lines = count_lines(&data[..end]);
@@ -361,7 +400,13 @@ impl Splitter for CsvSplitter {
     fn boundary(&mut self, buf: &[u8]) -> Option<usize> {
         csv_boundary(buf)
     }
-    fn emit(&mut self, mut data: Vec<u8>, mut first_line: u64, tail: &mut FileTail, send: &mut dyn FnMut(Job)) {
+    fn emit(
+        &mut self,
+        mut data: Vec<u8>,
+        mut first_line: u64,
+        tail: &mut FileTail,
+        send: &mut dyn FnMut(Job),
+    ) {
         if self.header.is_none() {
             let end = self.take_header(&data, tail);
             first_line += count_lines(&data[..end]);
@@ -413,7 +458,13 @@ impl Splitter for JsonArraySplitter {
         Some(buf.len())
     }
 
-    fn emit(&mut self, data: Vec<u8>, _lines_before: u64, tail: &mut FileTail, send: &mut dyn FnMut(Job)) {
+    fn emit(
+        &mut self,
+        data: Vec<u8>,
+        _lines_before: u64,
+        tail: &mut FileTail,
+        send: &mut dyn FnMut(Job),
+    ) {
         self.scan(&data, tail, send);
     }
 
@@ -444,7 +495,8 @@ impl Splitter for JsonArraySplitter {
 
 impl JsonArraySplitter {
     fn end_elem(&mut self) {
-        self.elems.push((self.elem_start, self.data.len(), self.elem_line));
+        self.elems
+            .push((self.elem_start, self.data.len(), self.elem_line));
     }
 
     fn flush(&mut self, send: &mut dyn FnMut(Job)) {
@@ -505,13 +557,17 @@ impl JsonArraySplitter {
                         b'"' => self.in_str = true,
                         b'{' | b'[' => self.depth += 1,
                         b'}' | b']' if self.depth > 0 => self.depth -= 1,
-                        b']' | b',' => {
+                        b']' | b',' if self.depth == 0 => {
                             self.data.extend_from_slice(&b[seg..i]);
                             self.end_elem();
                             if self.data.len() >= CHUNK_BYTES {
                                 self.flush(send);
                             }
-                            self.phase = if c == b']' { Phase::Done } else { Phase::BeforeElem };
+                            self.phase = if c == b']' {
+                                Phase::Done
+                            } else {
+                                Phase::BeforeElem
+                            };
                         }
                         b'\n' => self.line += 1,
                         _ => {}
@@ -563,5 +619,81 @@ impl JsonArraySplitter {
         if self.phase == Phase::InElem {
             self.data.extend_from_slice(&b[seg..]);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Feed `text` to the JSON splitter in blocks of `block` bytes.
+    fn split_json(text: &[u8], block: usize) -> (Vec<(String, u64)>, Vec<ReadProblem>) {
+        let mut sp = JsonArraySplitter::default();
+        let mut tail = FileTail::default();
+        let mut jobs = Vec::new();
+        for b in text.chunks(block) {
+            sp.emit(b.to_vec(), 0, &mut tail, &mut |j| jobs.push(j));
+        }
+        sp.finish(0, &mut tail, &mut |j| jobs.push(j));
+        let mut out = Vec::new();
+        for j in jobs {
+            if let Job::JsonElements {
+                data,
+                elems,
+                first_line,
+            } = j
+            {
+                for (s, e, l) in elems {
+                    out.push((
+                        String::from_utf8_lossy(&data[s..e]).trim().to_string(),
+                        first_line + l,
+                    ));
+                }
+            }
+        }
+        (out, tail.problems)
+    }
+
+    #[test]
+    fn json_array_elements_any_block_size() {
+        let text = b"[\n  {\"a\": \"x,]\\\"}\", \"b\": [1, {\"c\": 2}]},\n  2,\n  \"s\\\\\",\n  {\"d\": {}}\n]\n";
+        for block in [1, 2, 3, 7, 64, 4096] {
+            let (elems, problems) = split_json(text, block);
+            let got: Vec<(&str, u64)> = elems.iter().map(|(s, l)| (s.as_str(), *l)).collect();
+            assert_eq!(
+                got,
+                vec![
+                    ("{\"a\": \"x,]\\\"}\", \"b\": [1, {\"c\": 2}]}", 1),
+                    ("2", 2),
+                    ("\"s\\\\\"", 3),
+                    ("{\"d\": {}}", 4)
+                ],
+                "block {block}"
+            );
+            assert!(problems.is_empty(), "{problems:?}");
+        }
+    }
+
+    #[test]
+    fn json_top_level_object_and_truncation() {
+        let (elems, problems) = split_json(b"  {\"a\": [1, 2]}\n", 3);
+        assert_eq!(elems, vec![("{\"a\": [1, 2]}".to_string(), 0)]);
+        assert!(problems.is_empty());
+        let (elems, problems) = split_json(b"[{\"a\": 1}, {\"b\": ", 4);
+        assert_eq!(elems.len(), 2);
+        assert!(problems[0].message.contains("not closed"));
+        let (_, problems) = split_json(b"", 4);
+        assert_eq!(problems[0].message, "empty file");
+        let (elems, problems) = split_json(b"[1] x", 4);
+        assert_eq!(elems.len(), 1);
+        assert!(problems[0].message.contains("after the top-level array"));
+    }
+
+    #[test]
+    fn csv_boundaries_respect_quotes() {
+        assert_eq!(csv_boundary(b"a,b\n\"x\ny\",z\n\"open\n"), Some(12));
+        assert_eq!(csv_boundary(b"\"a\"\"\nb\"\n"), Some(8));
+        assert_eq!(csv_boundary(b"\"no end\n"), None);
+        assert_eq!(first_record_end(b"h1,\"h\n2\"\nrow\n"), Some(9));
     }
 }

@@ -64,7 +64,7 @@ pub fn fit(counts: &[u64]) -> ZipfFit {
 }
 
 /// How skewed the vocabulary is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum BiasSignal {
     Low,

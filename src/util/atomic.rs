@@ -12,17 +12,24 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     // renaming over it would replace the device node itself.
     if let Ok(meta) = fs::metadata(path) {
         if !meta.is_file() && !meta.is_dir() {
-            return fs::OpenOptions::new().write(true).open(path)?.write_all(bytes);
+            return fs::OpenOptions::new()
+                .write(true)
+                .open(path)?
+                .write_all(bytes);
         }
     }
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => std::path::PathBuf::from("."),
     };
-    let name = path
-        .file_name()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "output path has no file name"))?;
-    let tmp = dir.join(format!(".{}.tmp-{}", name.to_string_lossy(), std::process::id()));
+    let name = path.file_name().ok_or_else(|| {
+        io::Error::new(io::ErrorKind::InvalidInput, "output path has no file name")
+    })?;
+    let tmp = dir.join(format!(
+        ".{}.tmp-{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
     let res = (|| {
         let mut f = File::create(&tmp)?;
         f.write_all(bytes)?;
