@@ -17,8 +17,10 @@
 //!   forms, everything else is `\uXXXX` in lower-case hex, astral chars as a
 //!   UTF-16 surrogate pair; `/` is *not* escaped;
 //! * integers verbatim, floats as `float.__repr__`: shortest round-trip
-//!   digits, fixed notation when the decimal exponent `e` (of `d.ddd × 10^e`)
-//!   satisfies `-4 <= e < 16`, with a trailing `.0` for integral values,
+//!   digits (exact ties between two candidates broken to the even digit, as
+//!   CPython does: `1394865425023536.25` → `1394865425023536.2`), fixed
+//!   notation when the decimal exponent `e` (of `d.ddd × 10^e`) satisfies
+//!   `-4 <= e < 16`, with a trailing `.0` for integral values,
 //!   otherwise `d.ddde±XX` (at least two exponent digits, no `.0` for a single
 //!   digit: `1e+16`); `NaN`, `Infinity`, `-Infinity` (Python's non-standard
 //!   default `allow_nan=True`).
@@ -164,6 +166,9 @@ fn write_number(n: &Number, out: &mut String) {
 /// The digits come from Rust's shortest round-trip formatting (`{:e}`), which,
 /// like CPython's `dtoa` mode 0, yields the shortest digit string that reads
 /// back to the same `f64`, choosing the closest one when several qualify.
+/// The two differ only on exact ties between two closest candidates, where
+/// CPython rounds half to even and Rust rounds half up; see
+/// [`round_tie_to_even`].
 pub fn write_f64(x: f64, out: &mut String) {
     if x.is_nan() {
         out.push_str("NaN");
@@ -184,7 +189,9 @@ pub fn write_f64(x: f64, out: &mut String) {
         None => (false, mantissa),
     };
     // Significant digits d1 d2 ... dn, value = d1.d2...dn × 10^exp.
-    let digits: String = mantissa.chars().filter(|&c| c != '.').collect();
+    let mut digits: String = mantissa.chars().filter(|&c| c != '.').collect();
+    let mut exp = exp;
+    round_tie_to_even(x.abs(), &mut digits, &mut exp);
     let digits = digits.as_str();
 
     if negative {
@@ -223,6 +230,82 @@ pub fn write_f64(x: f64, out: &mut String) {
             if exp < 0 { '-' } else { '+' },
             exp.unsigned_abs()
         );
+    }
+}
+
+/// Make a shortest-digits result agree with CPython on exact ties.
+///
+/// When `x` lies exactly halfway between two shortest candidates (e.g.
+/// `1394865425023536.25`, between `…536.2` and `…536.3`), CPython's `dtoa`
+/// picks the one with an even last digit, while Rust's shortest formatting
+/// rounds the half up. `digits` (`d1 d2 … dn`, value `d1.d2…dn × 10^exp`) is
+/// replaced by the even neighbour in exactly that case.
+///
+/// A tie means `x == (2D ± 1) · 5 · 10^(exp - n)` where `D` is the digit
+/// string as an integer; with `x = m · 2^k` (`m` odd) and the right-hand side
+/// `t · 10^j` (`t` odd) this holds iff `k == j` and `m · 5^-j == t` (`j < 0`)
+/// or `m == t · 5^j` (`j >= 0`), which is checked exactly in `u128`.
+fn round_tie_to_even(x: f64, digits: &mut String, exp: &mut i32) {
+    let n = digits.len();
+    let last_odd = digits.as_bytes()[n - 1] & 1 == 1;
+    if x == 0.0 || !last_odd || n > 17 {
+        return;
+    }
+    let Ok(d) = digits.parse::<u128>() else {
+        return;
+    };
+    // x = m · 2^k with m odd.
+    let bits = x.to_bits();
+    let biased = ((bits >> 52) & 0x7ff) as i32;
+    let frac = bits & ((1 << 52) - 1);
+    let (mut m, mut k) = if biased == 0 {
+        (frac, -1074)
+    } else {
+        (frac | (1 << 52), biased - 1075)
+    };
+    let tz = m.trailing_zeros();
+    m >>= tz;
+    k += tz as i32;
+    let m = u128::from(m);
+
+    let j = *exp - n as i32;
+    if k != j {
+        return;
+    }
+    let is_exact = |t: u128| -> bool {
+        if j >= 0 {
+            5u128
+                .checked_pow(j as u32)
+                .and_then(|p| p.checked_mul(t))
+                .is_some_and(|v| v == m)
+        } else {
+            5u128
+                .checked_pow(j.unsigned_abs())
+                .and_then(|p| p.checked_mul(m))
+                .is_some_and(|v| v == t)
+        }
+    };
+    let replacement = if is_exact((2 * d - 1) * 5) {
+        d - 1 // tie with the candidate below
+    } else if is_exact((2 * d + 1) * 5) {
+        d + 1 // tie with the candidate above
+    } else {
+        return;
+    };
+    let mut new_digits = replacement.to_string();
+    let mut new_exp = *exp;
+    if new_digits.len() > n {
+        new_exp += 1; // 99…9 + 1 carried into a new leading digit
+    }
+    while new_digits.len() > 1 && new_digits.ends_with('0') {
+        new_digits.pop();
+    }
+    // Both neighbours of a tie normally round-trip; keep Rust's digits if
+    // this one would not (e.g. at a binade boundary).
+    let text = format!("{}.{}e{new_exp}", &new_digits[..1], &new_digits[1..]);
+    if text.parse::<f64>() == Ok(x) {
+        *digits = new_digits;
+        *exp = new_exp;
     }
 }
 
@@ -319,6 +402,23 @@ mod tests {
         assert_eq!(repr(5e-324), "5e-324");
         assert_eq!(repr(1.5e-323), "1.5e-323");
         assert_eq!(repr(2.5e-320), "2.5e-320");
+    }
+
+    #[test]
+    #[allow(clippy::excessive_precision)] // exact tie values on purpose
+    fn float_exact_ties_round_half_even() {
+        // CPython: repr of values exactly halfway between two shortest
+        // candidates; Rust's `{}`/`{:e}` would round these halves up.
+        assert_eq!(repr(1394865425023536.25), "1394865425023536.2");
+        assert_eq!(repr(1394865425023536.75), "1394865425023536.8");
+        assert_eq!(repr(1125899906842623.25), "1125899906842623.2");
+        assert_eq!(repr(1125899906842623.75), "1125899906842623.8");
+        assert_eq!(repr(-1394865425023536.25), "-1394865425023536.2");
+        // Not ties: the exact value or a shorter string wins.
+        assert_eq!(repr(2251799813685247.5), "2251799813685247.5");
+        assert_eq!(repr(562949953421312.125), "562949953421312.1");
+        assert_eq!(repr(562949953421312.875), "562949953421312.9");
+        assert_eq!(repr(999999999999999.875), "999999999999999.9");
     }
 
     #[test]

@@ -1,0 +1,229 @@
+#!/usr/bin/env bash
+# Benchmark `scour scan` on a generated corpus, next to `rg -c` in the same run.
+#
+#   scripts/bench.sh SIZE_MB [--format jsonl|csv|txt|json] [--threads N]
+#                            [--seed S] [--runs R]
+#
+# Builds scour (cargo build --release) in the repository holding this script,
+# generates bench-data/corpus-<SIZE>mb-s<SEED>.<FORMAT> (reused when it exists
+# with the same size/seed/format/generator), warms the page cache, then times:
+#   scour scan FILE --quiet --output /dev/null --threads N   (R runs, default 3)
+#   rg -c with six PII patterns over FILE                     (R runs)
+#   scour ... --threads 1                                     (R runs; 1 if slow)
+# and prints medians, MB/s (10^6 bytes / wall second), peak RSS and a summary
+# block to paste into a note. scour exiting 1 (a gate failed) is normal here.
+#
+# Environment:
+#   SCOUR_BIN=/path/to/binary  time this binary instead; skips cargo build
+#   BENCH_DATA=/dir            where corpora live (default: <repo>/bench-data)
+#   CARGO_TARGET_DIR           honoured when locating target/release/scour
+# Exit status: 0 done; 1 scour exited 2 or crashed; 2 usage or setup error.
+
+set -uo pipefail
+
+usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+die() { echo "bench.sh: $*" >&2; exit 2; }
+log() { echo ">> $*" >&2; }
+
+# ---------------------------------------------------------------- arguments
+SIZE="" FORMAT=jsonl THREADS="" SEED=42 RUNS=3
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --format) FORMAT=${2:-}; shift 2 || usage ;;
+    --format=*) FORMAT=${1#*=}; shift ;;
+    --threads) THREADS=${2:-}; shift 2 || usage ;;
+    --threads=*) THREADS=${1#*=}; shift ;;
+    --seed) SEED=${2:-}; shift 2 || usage ;;
+    --seed=*) SEED=${1#*=}; shift ;;
+    --runs) RUNS=${2:-}; shift 2 || usage ;;
+    --runs=*) RUNS=${1#*=}; shift ;;
+    -h|--help) usage ;;
+    -*) echo "unknown option: $1" >&2; usage ;;
+    *) [ -z "$SIZE" ] || usage; SIZE=$1; shift ;;
+  esac
+done
+[ -n "$SIZE" ] || usage
+[[ $SIZE =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "SIZE_MB must be a number, got '$SIZE'"
+case "$FORMAT" in jsonl|csv|txt|json) ;; *) die "--format must be jsonl, csv, txt or json" ;; esac
+[[ $SEED =~ ^[0-9]+$ ]] || die "--seed must be a non-negative integer"
+[[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "--runs must be a positive integer"
+NPROC=$(nproc)
+THREADS=${THREADS:-$NPROC}
+[[ $THREADS =~ ^[1-9][0-9]*$ ]] || die "--threads must be a positive integer"
+
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$SCRIPT_DIR/.." && pwd)
+DATA=${BENCH_DATA:-$ROOT/bench-data}
+command -v python3 >/dev/null || die "python3 is required (gen_corpus.py)"
+
+# ---------------------------------------------------------------- tools
+SUDO=""
+[ "$(id -u)" -eq 0 ] || { command -v sudo >/dev/null && SUDO="sudo"; }
+apt_install() {   # apt_install PACKAGE: install; apt-get update only if needed
+  command -v apt-get >/dev/null || return 1
+  log "installing $1 with apt-get"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q "$1" >/dev/null 2>&1 && return 0
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get update -q >/dev/null 2>&1
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q "$1" >/dev/null 2>&1
+}
+[ -x /usr/bin/time ] || apt_install time || true
+[ -x /usr/bin/time ] || die "/usr/bin/time (GNU time) is missing and could not be installed"
+command -v rg >/dev/null || apt_install ripgrep || true
+HAVE_RG=0; command -v rg >/dev/null && HAVE_RG=1
+[ $HAVE_RG -eq 1 ] || log "ripgrep unavailable: the rg baseline will be skipped"
+
+# ---------------------------------------------------------------- build
+if [ -n "${SCOUR_BIN:-}" ]; then
+  BIN=$(command -v -- "$SCOUR_BIN") || die "SCOUR_BIN=$SCOUR_BIN is not executable"
+  log "SCOUR_BIN set: timing $BIN (no cargo build)"
+else
+  command -v cargo >/dev/null || die "cargo not found (or set SCOUR_BIN)"
+  log "cargo build --release in $ROOT"
+  (cd "$ROOT" && cargo build --release --quiet) || die "cargo build --release failed"
+  BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/scour
+  [ -x "$BIN" ] || die "built binary not found at $BIN"
+fi
+
+# ---------------------------------------------------------------- corpus
+mkdir -p "$DATA" || die "cannot create $DATA"
+FILE=$DATA/corpus-${SIZE}mb-s${SEED}.${FORMAT}
+GEN=$SCRIPT_DIR/gen_corpus.py
+STAMP="size=$SIZE seed=$SEED format=$FORMAT gen=$(sha256sum "$GEN" | cut -c1-16) $(python3 -V 2>&1)"
+if [ -f "$FILE" ] && [ "$(cat "$FILE.stamp" 2>/dev/null)" = "$STAMP" ]; then
+  log "reusing $FILE"
+else
+  log "generating $FILE"
+  rm -f "$FILE" "$FILE.stamp"
+  t0=$(date +%s%N)
+  python3 "$GEN" --size-mb "$SIZE" --format "$FORMAT" --seed "$SEED" "$FILE.tmp" \
+    || { rm -f "$FILE.tmp"; die "gen_corpus.py failed"; }
+  t1=$(date +%s%N)
+  mv "$FILE.tmp" "$FILE" && echo "$STAMP" >"$FILE.stamp"
+  log "generated in $(awk -v ns=$((t1 - t0)) 'BEGIN{printf "%.1f", ns/1e9}') s"
+fi
+BYTES=$(stat -c %s "$FILE")
+
+log "warming the page cache"
+cat "$FILE" >/dev/null
+
+# ---------------------------------------------------------------- helpers
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/scour-bench.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+
+# run_timed TAG CMD...: sets RC, WALL (s), RSS_KB, CPU (user+sys s), SIGNALED
+run_timed() {
+  local tag=$1; shift
+  local t0 t1
+  t0=$(date +%s%N)
+  /usr/bin/time -v -o "$WORK/$tag.time" "$@" >"$WORK/$tag.out" 2>"$WORK/$tag.err"
+  RC=$?
+  t1=$(date +%s%N)
+  WALL=$(awk -v ns=$((t1 - t0)) 'BEGIN{printf "%.4f", ns/1e9}')
+  RSS_KB=$(awk -F': *' '/Maximum resident set size/ {print $2}' "$WORK/$tag.time")
+  CPU=$(awk -F': *' '/User time|System time/ {s += $2} END {printf "%.2f", s}' "$WORK/$tag.time")
+  SIGNALED=0
+  grep -q 'terminated by signal' "$WORK/$tag.time" && SIGNALED=1
+  return 0
+}
+
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else printf "%.4f\n", (a[NR/2]+a[NR/2+1])/2}'; }
+mbps() { awk -v b="$BYTES" -v s="$1" 'BEGIN{ if (s > 0) printf "%.1f", b/1e6/s; else print "inf" }'; }
+fmt3() { local out="" x; for x in "$@"; do out="$out${out:+/}$(printf '%.3f' "$x")"; done; echo "$out"; }
+
+FAILED=0
+# scour_runs TAG THREADS N: runs scour N times; fills S_WALLS, S_RSS_MAX, S_RC, S_CPU
+scour_runs() {
+  local tag=$1 th=$2 n=$3 i
+  S_WALLS=() S_CPUS=() S_RSS_MAX=0 S_RC=""
+  for ((i = 1; i <= n; i++)); do
+    run_timed "$tag$i" "$BIN" scan "$FILE" --quiet --output /dev/null --threads "$th"
+    if [ $SIGNALED -eq 1 ] || { [ $RC -ne 0 ] && [ $RC -ne 1 ]; }; then
+      echo "bench.sh: scour failed (exit $RC$([ $SIGNALED -eq 1 ] && echo ', killed by a signal'))" >&2
+      echo "--- $BIN scan $FILE --quiet --output /dev/null --threads $th: stderr (tail)" >&2
+      tail -n 20 "$WORK/$tag$i.err" >&2
+      grep '^Command ' "$WORK/$tag$i.time" >&2
+      FAILED=1
+      return 1
+    fi
+    S_WALLS+=("$WALL"); S_CPUS+=("$CPU"); S_RC=$RC
+    [ "${RSS_KB:-0}" -gt "$S_RSS_MAX" ] && S_RSS_MAX=$RSS_KB
+    log "$tag run $i: ${WALL} s, $(mbps "$WALL") MB/s, exit $RC, peak RSS $((RSS_KB / 1024)) MiB"
+  done
+}
+
+# ---------------------------------------------------------------- scour, N threads
+scour_runs scour "$THREADS" "$RUNS" || exit 1
+SC_MED=$(median "${S_WALLS[@]}"); SC_WALLS=("${S_WALLS[@]}")
+SC_CPU=$(median "${S_CPUS[@]}")
+SC_RSS_MB=$(awk -v k="$S_RSS_MAX" 'BEGIN{printf "%.1f", k*1024/1e6}')
+SC_RC=$S_RC
+SC_MBPS=$(mbps "$SC_MED")
+
+# ---------------------------------------------------------------- rg baseline
+# Six PII patterns, one rg pass (-c: count matching lines). ASCII word
+# boundaries (?-u:\b) and [0-9] keep rg on its fast DFA path for non-ASCII text.
+B='(?-u:\b)'
+RG_PATTERNS=(
+  "[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"   # email
+  "${B}[0-9]{3}-[0-9]{2}-[0-9]{4}${B}"                                  # US SSN
+  "${B}[0-9](?:[ -]?[0-9]){12,18}${B}"                                  # card digit run
+  "${B}(?:[0-9]{1,3}\.){3}[0-9]{1,3}${B}"                               # IPv4
+  "${B}(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z2-7]{16}${B}"             # AWS key id
+  "(?:\+[0-9]{1,3}[ .-])?\(?[0-9]{2,4}\)?[ .-][0-9]{3,4}[ .-][0-9]{3,4}${B}"  # phone
+)
+RG_ARGS=(--no-config -c)
+for p in "${RG_PATTERNS[@]}"; do RG_ARGS+=(-e "$p"); done
+RG_MED="" RG_MBPS="n/a" RATIO="n/a" RG_LINES="?" RG_VER="ripgrep not available"
+if [ $HAVE_RG -eq 1 ]; then
+  RG_VER=$(rg --version 2>/dev/null | sed -n 1p)
+  RG_WALLS=()
+  for ((i = 1; i <= RUNS; i++)); do
+    run_timed "rg$i" rg "${RG_ARGS[@]}" "$FILE"
+    if [ $RC -gt 1 ] || [ $SIGNALED -eq 1 ]; then
+      log "rg failed (exit $RC): $(head -c 300 "$WORK/rg$i.err")"; RG_WALLS=(); break
+    fi
+    RG_WALLS+=("$WALL"); RG_LINES=$(head -n1 "$WORK/rg$i.out"); RG_LINES=${RG_LINES:-0}
+    log "rg run $i: ${WALL} s, $(mbps "$WALL") MB/s, $RG_LINES matching lines"
+  done
+  if [ ${#RG_WALLS[@]} -gt 0 ]; then
+    RG_MED=$(printf '%.3f' "$(median "${RG_WALLS[@]}")")
+    RG_MBPS=$(mbps "$RG_MED")
+    RATIO=$(awk -v a="$RG_MED" -v b="$SC_MED" 'BEGIN{ if (b > 0) printf "%.2f", a/b; else print "n/a" }')
+  fi
+fi
+
+# ---------------------------------------------------------------- scour, 1 thread
+# median of RUNS when a run is cheap (< 20 s), otherwise a single run
+N1=$(awk -v s="$SC_MED" -v r="$RUNS" 'BEGIN{ print (s * '"$THREADS"' < 20 ? r : 1) }')
+if [ "$THREADS" -ne 1 ]; then
+  scour_runs scour1t 1 "$N1" || exit 1
+  S1_MED=$(median "${S_WALLS[@]}")
+else   # the main runs already were single-threaded
+  N1=${#SC_WALLS[@]} S1_MED=$SC_MED
+fi
+S1_MBPS=$(mbps "$S1_MED")
+SPEEDUP=$(awk -v a="$S1_MED" -v b="$SC_MED" 'BEGIN{ if (b > 0) printf "%.2f", a/b; else print "n/a" }')
+
+# ---------------------------------------------------------------- summary
+CPU_MODEL=$(awk -F': *' '/^model name/ {print $2; exit}' /proc/cpuinfo 2>/dev/null)
+[ -n "$CPU_MODEL" ] || CPU_MODEL=$(uname -m)
+FLAGS=$(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null)
+SIMD=""; for f in avx2 avx512f sha_ni; do [[ " $FLAGS " == *" $f "* ]] && SIMD="$SIMD $f"; done
+MEM_GB=$(awk '/MemTotal/ {printf "%.0f", $2/1048576}' /proc/meminfo 2>/dev/null)
+COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo "?")
+BRANCH=$(git -C "$ROOT" rev-parse --abbrev-ref HEAD 2>/dev/null || echo "?")
+[ -n "$(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null)" ] && COMMIT="$COMMIT+dirty"
+[ -n "${SCOUR_BIN:-}" ] && COMMIT="$COMMIT (SCOUR_BIN=$BIN)"
+
+cat <<EOF
+
+==== scour bench $(date -u +%Y-%m-%dT%H:%MZ) ====
+machine : nproc=$NPROC; $CPU_MODEL; simd:${SIMD:- none of avx2/avx512f/sha_ni}; ${MEM_GB} GB RAM; Linux $(uname -r)
+build   : $COMMIT on $BRANCH
+corpus  : $(basename "$FILE") = $BYTES bytes ($FORMAT, seed $SEED), page cache warm
+scour   : --threads $THREADS  median $(printf '%.3f' "$SC_MED") s of ${#SC_WALLS[@]} ($(fmt3 "${SC_WALLS[@]}"))  $SC_MBPS MB/s  peak RSS $SC_RSS_MB MB  cpu ${SC_CPU} s  exit $SC_RC
+scour 1t: --threads 1  median $(printf '%.3f' "$S1_MED") s of $N1  $S1_MBPS MB/s  speed-up ${THREADS}t/1t = ${SPEEDUP}x
+rg -c   : 6 patterns   median ${RG_MED:-n/a} s of $RUNS  $RG_MBPS MB/s  ($RG_VER, 1 file = 1 thread, $RG_LINES matching lines)
+ratio   : scour/rg throughput = ${RATIO}x
+EOF
+exit $FAILED
