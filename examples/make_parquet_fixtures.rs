@@ -54,14 +54,16 @@ use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 
 type Message = (&'static str, Option<&'static str>);
+/// `meta`: `contact`, then `tags` (`None`: a null list).
+type Meta = (
+    Option<&'static str>,
+    Option<&'static [Option<&'static str>]>,
+);
 
 struct Row {
     text: Option<&'static str>,
     /// `None`: the whole `meta` struct is null.
-    meta: Option<(
-        Option<&'static str>,
-        Option<&'static [Option<&'static str>]>,
-    )>,
+    meta: Option<Meta>,
     messages: Option<&'static [Message]>,
     consent: Option<bool>,
     source: Option<&'static str>,

@@ -99,7 +99,7 @@ pub fn plan(path: &Path) -> Result<ParquetPlan, ParquetError> {
         ParquetMetaDataReader::new().parse_and_finish(&file)
     }))
     .map_err(|p| footer_err(format!("the footer reader crashed: {}", panic_text(&p))))?
-    .map_err(|e| footer_err(e.to_string()))?;
+    .map_err(|e| footer_err(plain(&e.to_string()).to_owned()))?;
 
     let mut row_group_rows = Vec::with_capacity(metadata.num_row_groups());
     for (i, rg) in metadata.row_groups().iter().enumerate() {
@@ -159,7 +159,13 @@ pub fn read_row_group(
         ParquetRecordBatchReaderBuilder::try_new(file)
     })) {
         Ok(Ok(b)) => b,
-        Ok(Err(e)) => return fail(emit, 0, format!("cannot read the footer: {e}")),
+        Ok(Err(e)) => {
+            return fail(
+                emit,
+                0,
+                format!("cannot read the footer: {}", plain(&e.to_string())),
+            )
+        }
         Err(p) => {
             return fail(
                 emit,
@@ -212,7 +218,13 @@ pub fn read_row_group(
     }));
     let mut reader = match reader {
         Ok(Ok(r)) => r,
-        Ok(Err(e)) => return fail(emit, 0, format!("cannot start decoding: {e}")),
+        Ok(Err(e)) => {
+            return fail(
+                emit,
+                0,
+                format!("cannot start decoding: {}", plain(&e.to_string())),
+            )
+        }
         Err(p) => return fail(emit, 0, format!("decoder crashed: {}", panic_text(&p))),
     };
 
@@ -221,7 +233,13 @@ pub fn read_row_group(
         let batch = match catch_unwind(AssertUnwindSafe(|| reader.next())) {
             Ok(None) => break,
             Ok(Some(Ok(batch))) => batch,
-            Ok(Some(Err(e))) => return fail(emit, rows_done, format!("cannot decode: {e}")),
+            Ok(Some(Err(e))) => {
+                return fail(
+                    emit,
+                    rows_done,
+                    format!("cannot decode: {}", plain(&e.to_string())),
+                )
+            }
             Err(p) => {
                 return fail(
                     emit,
@@ -236,6 +254,22 @@ pub fn read_row_group(
         }
         rows_done += batch.num_rows() as u64;
     }
+}
+
+/// An arrow/parquet error message without the layers of "X error:" prefixes.
+fn plain(msg: &str) -> &str {
+    let mut msg = msg;
+    while let Some(rest) = [
+        "Parquet argument error: ",
+        "Parquet error: ",
+        "External error: ",
+    ]
+    .iter()
+    .find_map(|p| msg.strip_prefix(p))
+    {
+        msg = rest;
+    }
+    msg
 }
 
 fn panic_text(p: &(dyn std::any::Any + Send)) -> &str {
@@ -446,7 +480,17 @@ impl Walker<'_> {
                 if is_string_type(m.key_type()) && is_string_type(m.value_type()) {
                     self.object(m, m.keys().as_ref(), m.values().as_ref(), rows, span);
                 } else {
-                    self.list(m, m.entries(), rows, span);
+                    // Writers name the entry fields differently (key/value,
+                    // keys/values); the path does not depend on that.
+                    let entry_rows = child_rows(m, m.entries().len(), rows, span);
+                    let len = self.path.len();
+                    for (name, child) in [("[].key", m.keys()), ("[].value", m.values())] {
+                        if has_string_leaf(child.data_type()) {
+                            self.path.push_str(name);
+                            self.walk(child.as_ref(), Rows::Mapped(&entry_rows));
+                            self.path.truncate(len);
+                        }
+                    }
                 }
             }
             _ => {}
@@ -462,18 +506,7 @@ impl Walker<'_> {
         rows: Rows<'_>,
         span: impl Fn(usize) -> (usize, usize),
     ) {
-        let mut child_rows = vec![MASKED; child.len()];
-        let nulls = list.nulls();
-        for i in 0..list.len() {
-            let row = rows.get(i);
-            if row == MASKED || nulls.is_some_and(|n| n.is_null(i)) {
-                continue;
-            }
-            let (start, end) = span(i);
-            if let Some(slots) = child_rows.get_mut(start..end) {
-                slots.fill(row);
-            }
-        }
+        let child_rows = child_rows(list, child.len(), rows, span);
         let len = self.path.len();
         self.path.push_str("[]");
         self.walk(child, Rows::Mapped(&child_rows));
@@ -589,6 +622,29 @@ impl Walker<'_> {
     }
 }
 
+/// Row of every element of a list-like array's child: the row of the valid
+/// list slot whose `span` holds it, or [`MASKED`].
+fn child_rows(
+    list: &dyn Array,
+    child_len: usize,
+    rows: Rows<'_>,
+    span: impl Fn(usize) -> (usize, usize),
+) -> Vec<u32> {
+    let mut child_rows = vec![MASKED; child_len];
+    let nulls = list.nulls();
+    for i in 0..list.len() {
+        let row = rows.get(i);
+        if row == MASKED || nulls.is_some_and(|n| n.is_null(i)) {
+            continue;
+        }
+        let (start, end) = span(i);
+        if let Some(slots) = child_rows.get_mut(start..end) {
+            slots.fill(row);
+        }
+    }
+    child_rows
+}
+
 /// A string column that may also be dictionary encoded.
 enum DictStrings<'a> {
     Plain(Strings<'a>),
@@ -697,4 +753,757 @@ fn meta_at(a: &dyn Array, i: usize) -> Meta<'_> {
 
 fn utf8_or_opaque(b: &[u8]) -> Meta<'_> {
     std::str::from_utf8(b).map_or(Meta::Opaque, |s| Meta::Value(MetaValue::Str(s)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fields::{DEFAULT_CONSENT, DEFAULT_PROVENANCE};
+    use ::parquet::arrow::ArrowWriter;
+    use ::parquet::basic::Compression;
+    use ::parquet::file::properties::WriterProperties;
+    use arrow_array::builder::{
+        FixedSizeListBuilder, Int64Builder, ListBuilder, MapBuilder, StringBuilder,
+        StringDictionaryBuilder, StructBuilder,
+    };
+    use arrow_array::types::Int8Type as K8;
+    use arrow_array::{
+        ArrayRef, BooleanArray, DictionaryArray, Float64Array, Int64Array, StringArray,
+    };
+    use arrow_schema::{Field, Fields};
+    use std::collections::BTreeSet;
+    use std::sync::Arc;
+
+    fn fixture(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/parquet")
+            .join(name)
+    }
+
+    fn rules_with_text_fields(text_fields: &[&str]) -> FieldRules {
+        FieldRules::new(
+            DEFAULT_CONSENT.iter().map(|s| s.to_string()).collect(),
+            DEFAULT_PROVENANCE.iter().map(|s| s.to_string()).collect(),
+            text_fields.iter().map(|s| s.to_string()).collect(),
+        )
+    }
+
+    fn read(path: &Path, rg: usize, rules: &FieldRules, batch: usize) -> Vec<Chunk> {
+        let mut chunks = Vec::new();
+        read_row_group(path, rg, rules, batch, &mut |c| chunks.push(c));
+        chunks
+    }
+
+    /// A value with its file-wide row: (row, path, text, is_text).
+    type Flat = (u64, String, String, bool);
+
+    /// Read every row group; return all rows and all values, rows made file-wide.
+    fn read_file(path: &Path, rules: &FieldRules, batch: usize) -> (Vec<RowMeta>, Vec<Flat>) {
+        let plan = plan(path).unwrap();
+        let (mut rows, mut values) = (Vec::new(), Vec::new());
+        for rg in 0..plan.row_group_rows.len() {
+            let before = rows.len();
+            for chunk in read(path, rg, rules, batch) {
+                assert!(chunk.errors.is_empty(), "{:?}", chunk.errors);
+                assert!(chunk.rows.len() <= batch.max(1));
+                let base = rows.len() as u64;
+                for v in &chunk.values {
+                    assert!((v.row as usize) < chunk.rows.len());
+                    values.push((
+                        base + v.row as u64,
+                        chunk.paths[v.path as usize].clone(),
+                        chunk.value_text(v).to_owned(),
+                        v.is_text,
+                    ));
+                }
+                rows.extend_from_slice(&chunk.rows);
+            }
+            assert_eq!((rows.len() - before) as u64, plan.row_group_rows[rg]);
+        }
+        values.sort();
+        (rows, values)
+    }
+
+    fn which(rows: &[RowMeta], f: impl Fn(&RowMeta) -> bool) -> Vec<usize> {
+        (0..rows.len()).filter(|&i| f(&rows[i])).collect()
+    }
+
+    fn count(values: &[Flat], path: &str) -> usize {
+        values.iter().filter(|v| v.1 == path).count()
+    }
+
+    fn has(values: &[Flat], row: u64, path: &str, text: &str, is_text: bool) -> bool {
+        values
+            .iter()
+            .any(|v| v.0 == row && v.1 == path && v.2 == text && v.3 == is_text)
+    }
+
+    /// Write one batch to a temporary Parquet file.
+    fn temp_parquet(
+        batch: &RecordBatch,
+        props: Option<WriterProperties>,
+    ) -> tempfile::NamedTempFile {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        let mut writer = ArrowWriter::try_new(file.as_file_mut(), batch.schema(), props).unwrap();
+        writer.write(batch).unwrap();
+        writer.close().unwrap();
+        file
+    }
+
+    fn batch(columns: Vec<(&str, ArrayRef)>) -> RecordBatch {
+        RecordBatch::try_from_iter(columns).unwrap()
+    }
+
+    /// (row, path, text) of a chunk's values, sorted.
+    fn triples(c: &Chunk) -> Vec<(u32, String, String)> {
+        let mut v: Vec<_> = c
+            .values
+            .iter()
+            .map(|v| {
+                (
+                    v.row,
+                    c.paths[v.path as usize].clone(),
+                    c.value_text(v).to_owned(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn plan_lists_row_groups() {
+        assert_eq!(
+            plan(&fixture("nested.parquet")).unwrap().row_group_rows,
+            [6, 6]
+        );
+        for (name, rows) in [
+            ("hf/data/train-00000-of-00002.parquet", 4),
+            ("hf/data/train-00001-of-00002.parquet", 3),
+            ("hf/data/test-00000-of-00001.parquet", 3),
+        ] {
+            let p = plan(&fixture(name)).unwrap();
+            assert_eq!(p.row_group_rows, [rows], "{name}");
+            let chunks = read(&fixture(name), 0, &FieldRules::default(), 1024);
+            assert_eq!(chunks.len(), 1);
+            assert_eq!(chunks[0].rows.len(), rows as usize);
+            assert_eq!(chunks[0].values.len(), rows as usize, "one `text` per row");
+        }
+    }
+
+    #[test]
+    fn consent_and_provenance_match_fixture_facts() {
+        let path = fixture("nested.parquet");
+        let rules = FieldRules::default();
+        let per_group: Vec<(usize, usize)> = (0..2)
+            .map(|rg| {
+                let rows: Vec<RowMeta> = read(&path, rg, &rules, 1024)
+                    .into_iter()
+                    .flat_map(|c| c.rows)
+                    .collect();
+                assert_eq!(rows.len(), 6);
+                assert!(rows.iter().all(|r| r.line == 0 && !r.malformed));
+                (
+                    rows.iter().filter(|r| r.consented).count(),
+                    rows.iter().filter(|r| r.has_provenance).count(),
+                )
+            })
+            .collect();
+        assert_eq!(per_group, [(3, 3), (3, 4)]);
+
+        let (rows, _) = read_file(&path, &rules, 1024);
+        assert_eq!(rows.len(), 12);
+        assert_eq!(which(&rows, |r| r.consented), [0, 3, 4, 6, 9, 10]);
+        assert_eq!(which(&rows, |r| r.has_provenance), [0, 3, 5, 6, 7, 9, 11]);
+    }
+
+    #[test]
+    fn nested_paths_rows_and_text() {
+        let (_, values) = read_file(&fixture("nested.parquet"), &FieldRules::default(), 1024);
+        assert_eq!(values.len(), 57);
+        for (path, n) in [
+            ("text", 11),
+            ("meta.contact", 6),
+            ("meta.tags[]", 10),
+            ("messages[].role", 11),
+            ("messages[].content", 10),
+            ("source", 9),
+        ] {
+            assert_eq!(count(&values, path), n, "{path}");
+        }
+        let paths: BTreeSet<&str> = values.iter().map(|v| v.1.as_str()).collect();
+        assert_eq!(paths.len(), 6, "{paths:?}");
+
+        assert!(has(
+            &values,
+            0,
+            "text",
+            "The quick brown fox jumps over the lazy dog.",
+            true
+        ));
+        assert!(has(&values, 7, "text", "", true));
+        assert!(has(
+            &values,
+            0,
+            "meta.contact",
+            "jane.doe@example.com",
+            true
+        ));
+        assert!(has(&values, 7, "meta.contact", "", true));
+        assert!(has(&values, 4, "meta.tags[]", "geo", true));
+        assert!(has(&values, 4, "meta.tags[]", "water", true));
+        assert!(has(&values, 11, "meta.tags[]", "end", true));
+        assert!(has(&values, 4, "messages[].role", "system", true));
+        assert!(has(
+            &values,
+            4,
+            "messages[].content",
+            "Tell me about rivers.",
+            true
+        ));
+        assert!(has(&values, 6, "messages[].role", "assistant", true));
+        assert!(has(
+            &values,
+            6,
+            "messages[].content",
+            "Leaves drift, cold wind hums.",
+            true
+        ));
+        assert!(has(&values, 11, "messages[].content", "Goodbye.", true));
+        assert!(has(&values, 0, "source", "wiki-sample", false));
+        assert!(has(&values, 1, "source", "", false));
+        assert!(has(&values, 4, "source", "   ", false));
+        assert!(values.iter().all(|v| v.3 == (v.1 != "source")));
+        // Null rows push nothing.
+        assert!(!values.iter().any(|v| v.0 == 5 && v.1 == "text"));
+        assert!(!values.iter().any(|v| v.0 == 3 && v.1.starts_with("meta")));
+        assert!(!values
+            .iter()
+            .any(|v| (v.0 == 2 || v.0 == 10) && v.1.starts_with("messages")));
+
+        // The PII facts documented in examples/make_parquet_fixtures.rs.
+        for (pii, at) in [
+            ("jane.doe@example.com", [(0, "meta.contact"), (1, "text")]),
+            (
+                "john.roe@example.org",
+                [(4, "meta.contact"), (8, "messages[].content")],
+            ),
+            (
+                "4111 1111 1111 1111",
+                [(2, "text"), (5, "messages[].content")],
+            ),
+            (
+                "AKIAZ7TESTFIXTURE234",
+                [(3, "text"), (9, "messages[].content")],
+            ),
+        ] {
+            let found: Vec<(u64, &str)> = values
+                .iter()
+                .filter(|v| v.2.contains(pii))
+                .map(|v| (v.0, v.1.as_str()))
+                .collect();
+            assert_eq!(found, at, "{pii}");
+        }
+    }
+
+    #[test]
+    fn text_field_restriction_pushes_only_that_path() {
+        let rules = rules_with_text_fields(&["meta.contact"]);
+        let (rows, values) = read_file(&fixture("nested.parquet"), &rules, 1024);
+        assert_eq!(values.len(), 6);
+        assert!(values.iter().all(|v| v.1 == "meta.contact" && v.3));
+        assert!(has(
+            &values,
+            4,
+            "meta.contact",
+            "john.roe@example.org",
+            true
+        ));
+        // Consent and provenance are still read for the row facts.
+        assert_eq!(which(&rows, |r| r.consented), [0, 3, 4, 6, 9, 10]);
+        assert_eq!(which(&rows, |r| r.has_provenance), [0, 3, 5, 6, 7, 9, 11]);
+
+        let rules = rules_with_text_fields(&["messages[].content"]);
+        let (_, values) = read_file(&fixture("nested.parquet"), &rules, 1024);
+        assert_eq!(values.len(), 10);
+        assert!(values.iter().all(|v| v.1 == "messages[].content"));
+    }
+
+    #[test]
+    fn columns_without_strings_still_count_rows() {
+        let rules = rules_with_text_fields(&["no_such_column"]);
+        let path = fixture("hf/data/train-00000-of-00002.parquet");
+        let chunks = read(&path, 0, &rules, 3);
+        assert_eq!(
+            chunks.iter().map(|c| c.rows.len()).collect::<Vec<_>>(),
+            [3, 1]
+        );
+        assert!(chunks
+            .iter()
+            .all(|c| c.values.is_empty() && c.errors.is_empty()));
+    }
+
+    #[test]
+    fn small_batches_split_row_groups() {
+        let path = fixture("nested.parquet");
+        let rules = FieldRules::default();
+        for rg in 0..2 {
+            let sizes: Vec<usize> = read(&path, rg, &rules, 4)
+                .iter()
+                .map(|c| c.rows.len())
+                .collect();
+            assert_eq!(sizes, [4, 2]);
+            assert_eq!(read(&path, rg, &rules, 1).len(), 6);
+        }
+        let whole = read_file(&path, &rules, 1024);
+        assert_eq!(read_file(&path, &rules, 4), whole);
+        assert_eq!(read_file(&path, &rules, 1), whole);
+        assert_eq!(read_file(&path, &rules, 0), whole, "0 is read as 1");
+    }
+
+    #[test]
+    fn utf8_view_and_dictionary_columns() {
+        let mut lang = StringDictionaryBuilder::<Int32Type>::new();
+        for v in [Some("en"), Some("de"), None, Some("en")] {
+            lang.append_option(v);
+        }
+        let mut consent = StringDictionaryBuilder::<K8>::new();
+        for v in [Some("yes"), Some("no"), None, Some("rec-000123")] {
+            consent.append_option(v);
+        }
+        let body: StringViewArray = [
+            Some("short"),
+            Some("a longer view string that does not fit inline: jane.doe@example.com"),
+            None,
+            Some(""),
+        ]
+        .into_iter()
+        .collect();
+        let origin: StringViewArray = [Some("crawl"), None, Some(" "), Some("books")]
+            .into_iter()
+            .collect();
+        let b = batch(vec![
+            ("body", Arc::new(body)),
+            ("lang", Arc::new(lang.finish())),
+            ("consent", Arc::new(consent.finish())),
+            ("origin", Arc::new(origin)),
+        ]);
+        let file = temp_parquet(&b, None);
+
+        // The file really hands back views and dictionaries.
+        let builder =
+            ParquetRecordBatchReaderBuilder::try_new(File::open(file.path()).unwrap()).unwrap();
+        let types: Vec<DataType> = builder
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.data_type().clone())
+            .collect();
+        assert_eq!(types[0], DataType::Utf8View);
+        assert!(
+            matches!(types[1], DataType::Dictionary(..)),
+            "{:?}",
+            types[1]
+        );
+        assert!(
+            matches!(types[2], DataType::Dictionary(..)),
+            "{:?}",
+            types[2]
+        );
+
+        let (rows, values) = read_file(file.path(), &FieldRules::default(), 1024);
+        assert_eq!(which(&rows, |r| r.consented), [0, 3]);
+        assert_eq!(which(&rows, |r| r.has_provenance), [0, 3]);
+        let expect: Vec<Flat> = [
+            (0, "body", "short", true),
+            (0, "consent", "yes", false),
+            (0, "lang", "en", true),
+            (0, "origin", "crawl", false),
+            (
+                1,
+                "body",
+                "a longer view string that does not fit inline: jane.doe@example.com",
+                true,
+            ),
+            (1, "consent", "no", false),
+            (1, "lang", "de", true),
+            (2, "origin", " ", false),
+            (3, "body", "", true),
+            (3, "consent", "rec-000123", false),
+            (3, "lang", "en", true),
+            (3, "origin", "books", false),
+        ]
+        .into_iter()
+        .map(|(r, p, t, x)| (r, p.to_owned(), t.to_owned(), x))
+        .collect();
+        assert_eq!(values, expect);
+    }
+
+    #[test]
+    fn truncated_file_is_a_clear_plan_error() {
+        let path = fixture("truncated.parquet");
+        let err = plan(&path).unwrap_err();
+        let msg = err.to_string();
+        assert!(matches!(err, ParquetError::Footer { .. }));
+        assert!(msg.contains("truncated.parquet"), "{msg}");
+        assert!(msg.contains("truncated"), "{msg}");
+
+        let chunks = read(&path, 0, &FieldRules::default(), 1024);
+        assert_eq!(chunks.len(), 1);
+        assert!(chunks[0].rows.is_empty());
+        assert_eq!(chunks[0].errors.len(), 1);
+        assert!(chunks[0].errors[0].message.contains("truncated.parquet"));
+
+        let missing = fixture("no-such-file.parquet");
+        assert!(matches!(plan(&missing), Err(ParquetError::Open { .. })));
+        let tiny = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(tiny.path(), b"PAR1").unwrap();
+        assert!(plan(tiny.path())
+            .unwrap_err()
+            .to_string()
+            .contains("4 bytes"));
+    }
+
+    #[test]
+    fn bad_row_group_and_corrupt_pages_are_error_chunks() {
+        let path = fixture("nested.parquet");
+        let chunks = read(&path, 2, &FieldRules::default(), 1024);
+        assert_eq!(chunks.len(), 1);
+        assert!(chunks[0].errors[0].message.contains("no such row group"));
+
+        // Overwrite the page headers of `text` in row group 1: the footer is
+        // fine, row group 0 reads, row group 1 fails without panicking.
+        let mut bytes = std::fs::read(&path).unwrap();
+        let meta = ParquetMetaDataReader::new()
+            .parse_and_finish(&File::open(&path).unwrap())
+            .unwrap();
+        let (start, len) = meta.row_group(1).column(1).byte_range();
+        for b in &mut bytes[start as usize..(start + len.min(24)) as usize] {
+            *b = 0xA5;
+        }
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), &bytes).unwrap();
+        assert_eq!(plan(file.path()).unwrap().row_group_rows, [6, 6]);
+        let ok = read(file.path(), 0, &FieldRules::default(), 1024);
+        assert!(ok.iter().all(|c| c.errors.is_empty()));
+        let bad = read(file.path(), 1, &FieldRules::default(), 4);
+        let last = bad.last().unwrap();
+        assert!(last.rows.is_empty());
+        assert_eq!(last.errors.len(), 1);
+        assert_eq!(last.errors[0].row, Some(0));
+        let msg = &last.errors[0].message;
+        assert!(
+            msg.contains("row group 1") && msg.contains(&*file.path().to_string_lossy()),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn null_parents_mask_their_children() {
+        // Builders keep child data under null parent slots: exactly what the
+        // walker must not report.
+        let mut meta = StructBuilder::new(
+            Fields::from(vec![Field::new("contact", DataType::Utf8, true)]),
+            vec![Box::new(StringBuilder::new())],
+        );
+        let mut tags = ListBuilder::new(StringBuilder::new());
+        let mut msgs = ListBuilder::new(StructBuilder::new(
+            Fields::from(vec![Field::new("content", DataType::Utf8, true)]),
+            vec![Box::new(StringBuilder::new())],
+        ));
+        for (row, visible) in [(0, true), (1, false), (2, true)] {
+            let text = format!("row{row}");
+            meta.field_builder::<StringBuilder>(0)
+                .unwrap()
+                .append_value(&text);
+            meta.append(visible);
+            tags.values().append_value(&text);
+            tags.values().append_value(format!("{text}b"));
+            tags.append(visible);
+            // Row 2: a null message struct inside a valid list.
+            let items = msgs.values();
+            items
+                .field_builder::<StringBuilder>(0)
+                .unwrap()
+                .append_value(&text);
+            items.append(row != 2);
+            msgs.append(visible);
+        }
+        let b = batch(vec![
+            ("meta", Arc::new(meta.finish())),
+            ("tags", Arc::new(tags.finish())),
+            ("messages", Arc::new(msgs.finish())),
+        ]);
+        let chunk = fill_chunk(&b, &FieldRules::default()).unwrap();
+        assert_eq!(chunk.rows.len(), 3);
+        let got = triples(&chunk);
+        let want: Vec<(u32, String, String)> = [
+            (0, "messages[].content", "row0"),
+            (0, "meta.contact", "row0"),
+            (0, "tags[]", "row0"),
+            (0, "tags[]", "row0b"),
+            (2, "meta.contact", "row2"),
+            (2, "tags[]", "row2"),
+            (2, "tags[]", "row2b"),
+        ]
+        .into_iter()
+        .map(|(r, p, t)| (r, p.to_owned(), t.to_owned()))
+        .collect();
+        assert_eq!(got, want);
+        assert!(
+            !chunk.text.windows(4).any(|w| w == b"row1"),
+            "masked text is not copied"
+        );
+    }
+
+    #[test]
+    fn maps_and_fixed_size_lists() {
+        let mut attrs = MapBuilder::new(None, StringBuilder::new(), StringBuilder::new());
+        attrs.keys().append_value("email");
+        attrs.values().append_value("jane.doe@example.com");
+        attrs.keys().append_value("note");
+        attrs.values().append_null();
+        attrs.append(true).unwrap();
+        attrs.keys().append_value("email");
+        attrs.values().append_value("john.roe@example.org");
+        attrs.append(true).unwrap();
+        attrs.append(false).unwrap();
+
+        let mut scores = MapBuilder::new(None, Int64Builder::new(), StringBuilder::new());
+        scores.keys().append_value(7);
+        scores.values().append_value("seven");
+        scores.append(true).unwrap();
+        scores.append(true).unwrap();
+        scores.keys().append_value(9);
+        scores.values().append_value("nine");
+        scores.append(true).unwrap();
+
+        let mut pair = FixedSizeListBuilder::new(StringBuilder::new(), 2);
+        for (a, ok) in [("q0", true), ("q1", false), ("q2", true)] {
+            pair.values().append_value(a);
+            pair.values().append_value(format!("{a}-answer"));
+            pair.append(ok);
+        }
+        let b = batch(vec![
+            ("attrs", Arc::new(attrs.finish())),
+            ("scores", Arc::new(scores.finish())),
+            ("pair", Arc::new(pair.finish())),
+        ]);
+
+        let want: Vec<(u32, String, String)> = [
+            (0, "attrs.email", "jane.doe@example.com"),
+            (0, "pair[]", "q0"),
+            (0, "pair[]", "q0-answer"),
+            (0, "scores[].value", "seven"),
+            (1, "attrs.email", "john.roe@example.org"),
+            (2, "pair[]", "q2"),
+            (2, "pair[]", "q2-answer"),
+            (2, "scores[].value", "nine"),
+        ]
+        .into_iter()
+        .map(|(r, p, t)| (r, p.to_owned(), t.to_owned()))
+        .collect();
+        assert_eq!(
+            triples(&fill_chunk(&b, &FieldRules::default()).unwrap()),
+            want
+        );
+
+        // The same through a Parquet file.
+        let file = temp_parquet(&b, None);
+        let chunks = read(file.path(), 0, &FieldRules::default(), 1024);
+        assert_eq!(chunks.len(), 1);
+        assert_eq!(triples(&chunks[0]), want);
+
+        let rules = rules_with_text_fields(&["attrs.email"]);
+        let got = triples(&fill_chunk(&b, &rules).unwrap());
+        assert_eq!(got.iter().map(|t| t.0).collect::<Vec<_>>(), [0, 1]);
+    }
+
+    #[test]
+    fn consent_and_provenance_of_every_type() {
+        let consent_int: ArrayRef =
+            Arc::new(Int64Array::from(vec![Some(1), Some(0), None, Some(2)]));
+        let consent_f: ArrayRef =
+            Arc::new(Float64Array::from(vec![Some(0.0), Some(1.0), None, None]));
+        let opt_in: ArrayRef = Arc::new(StringArray::from(vec![
+            None,
+            None,
+            Some("granted"),
+            Some("revoked"),
+        ]));
+        let origin: ArrayRef = Arc::new(BooleanArray::from(vec![Some(false), None, None, None]));
+        let mut provenance = StructBuilder::new(
+            Fields::from(vec![Field::new("url", DataType::Utf8, true)]),
+            vec![Box::new(StringBuilder::new())],
+        );
+        for ok in [false, true, false, false] {
+            provenance
+                .field_builder::<StringBuilder>(0)
+                .unwrap()
+                .append_value("https://example.com/doc");
+            provenance.append(ok);
+        }
+        let mut source = ListBuilder::new(StringBuilder::new());
+        source.append(true); // empty list: no source
+        source.append(false);
+        source.values().append_value("crawl-2024");
+        source.append(true);
+        source.append(false);
+        let consent_dict: ArrayRef = Arc::new(
+            [Some("no"), None, None, Some("yes")]
+                .into_iter()
+                .collect::<DictionaryArray<K8>>(),
+        );
+        let b = batch(vec![
+            ("consent", consent_int),
+            ("Consented", consent_f),
+            ("OPT_IN", opt_in),
+            ("consent_given", consent_dict),
+            ("origin", origin),
+            ("provenance", Arc::new(provenance.finish())),
+            ("source", Arc::new(source.finish())),
+        ]);
+        let chunk = fill_chunk(&b, &FieldRules::default()).unwrap();
+        assert_eq!(which(&chunk.rows, |r| r.consented), [0, 1, 2, 3]);
+        assert_eq!(which(&chunk.rows, |r| r.has_provenance), [0, 1, 2]);
+        assert!(chunk.values.iter().all(|v| !v.is_text));
+        assert_eq!(
+            triples(&chunk)
+                .iter()
+                .map(|t| (t.0, t.1.as_str()))
+                .collect::<Vec<_>>(),
+            [
+                (0, "consent_given"),
+                (1, "provenance.url"),
+                (2, "OPT_IN"),
+                (2, "source[]"),
+                (3, "OPT_IN"),
+                (3, "consent_given"),
+            ]
+        );
+
+        // Nothing consents, nothing names a source.
+        let b = batch(vec![
+            (
+                "consent",
+                Arc::new(Int64Array::from(vec![Some(3), None])) as ArrayRef,
+            ),
+            ("source", Arc::new(StringArray::from(vec![Some(" "), None]))),
+        ]);
+        let chunk = fill_chunk(&b, &FieldRules::default()).unwrap();
+        assert!(chunk.rows.iter().all(|r| !r.consented && !r.has_provenance));
+    }
+
+    /// Throughput of `read_row_group` on ~50 MB of prose (real English from
+    /// /usr/share/common-licenses), one thread and one thread per row group.
+    /// `cargo test --release --lib source::parquet::tests::throughput -- --ignored --nocapture`
+    #[test]
+    #[ignore]
+    fn throughput() {
+        use std::time::Instant;
+        let mut paragraphs = Vec::new();
+        for entry in std::fs::read_dir("/usr/share/common-licenses").unwrap() {
+            let path = entry.unwrap().path();
+            if let Ok(text) = std::fs::read_to_string(&path) {
+                paragraphs.extend(
+                    text.split("\n\n")
+                        .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
+                        .filter(|p| p.len() > 40),
+                );
+            }
+        }
+        assert!(!paragraphs.is_empty());
+        let target = 50 << 20;
+        let (mut rows, mut bytes, mut seed) = (Vec::new(), 0usize, 0x2545_f491_4f6c_dd1du64);
+        while bytes < target {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let take = 1 + (seed % 3) as usize;
+            let mut row = String::new();
+            for k in 0..take {
+                row.push_str(&paragraphs[(seed as usize / 7 + k * 31) % paragraphs.len()]);
+                row.push(' ');
+            }
+            bytes += row.len();
+            rows.push(row);
+        }
+        let n = rows.len();
+        let text = StringArray::from(rows);
+        let ids = Int64Array::from((0..n as i64).collect::<Vec<_>>());
+        let source = StringArray::from(vec![Some("common-licenses"); n]);
+        let consent = BooleanArray::from(vec![true; n]);
+        let b = batch(vec![
+            ("id", Arc::new(ids) as ArrayRef),
+            ("text", Arc::new(text)),
+            ("source", Arc::new(source)),
+            ("consent", Arc::new(consent)),
+        ]);
+        let props = WriterProperties::builder()
+            .set_compression(Compression::SNAPPY)
+            .set_max_row_group_row_count(Some(16 * 1024))
+            .build();
+        let file = temp_parquet(&b, Some(props));
+        let size = std::fs::metadata(file.path()).unwrap().len();
+        let plan = plan(file.path()).unwrap();
+        println!(
+            "{n} rows, {:.1} MB of text, file {:.1} MB, {} row groups",
+            bytes as f64 / 1e6,
+            size as f64 / 1e6,
+            plan.row_group_rows.len()
+        );
+        let rules = FieldRules::default();
+        let groups = plan.row_group_rows.len();
+        let run = |threads: usize| {
+            let start = Instant::now();
+            let (rows, text) = std::thread::scope(|s| {
+                let handles: Vec<_> = (0..threads)
+                    .map(|t| {
+                        let (path, rules) = (file.path(), &rules);
+                        s.spawn(move || {
+                            let (mut rows, mut text) = (0usize, 0usize);
+                            for rg in (t..groups).step_by(threads) {
+                                read_row_group(path, rg, rules, 4096, &mut |c| {
+                                    rows += c.rows.len();
+                                    text += c.text.len();
+                                });
+                            }
+                            (rows, text)
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().unwrap())
+                    .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
+            });
+            let secs = start.elapsed().as_secs_f64();
+            assert_eq!(rows, n);
+            (secs, rows as f64 / secs, text as f64 / 1e6 / secs)
+        };
+        // Baseline: the Arrow decoder alone (no chunk filling), one thread.
+        let start = Instant::now();
+        let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(file.path()).unwrap())
+            .unwrap()
+            .with_batch_size(4096)
+            .build()
+            .unwrap();
+        let decoded: usize = reader.map(|b| b.unwrap().num_rows()).sum();
+        assert_eq!(decoded, n);
+        let base = start.elapsed().as_secs_f64();
+        println!(
+            "arrow decode only, 1 thread: {:.3}s, {:.0} MB/s",
+            base,
+            bytes as f64 / 1e6 / base
+        );
+        for threads in [1, 2] {
+            let mut runs: Vec<_> = (0..3).map(|_| run(threads)).collect();
+            runs.sort_by(|a, b| a.0.total_cmp(&b.0));
+            let (secs, rps, mbs) = runs[1];
+            println!(
+                "read_row_group, {threads} thread(s), median of 3: {secs:.3}s, {:.2} M rows/s, {mbs:.0} MB/s of string data",
+                rps / 1e6
+            );
+        }
+    }
 }

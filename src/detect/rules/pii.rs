@@ -1,0 +1,572 @@
+//! General PII: e-mail, telephone, payment card, IBAN, US SSN, IP address.
+
+use std::ops::Range;
+
+use super::{alnum_upper, digits_only, lower};
+use crate::detect::context::{bounded, char_after, char_before, is_word, near, WINDOW};
+use crate::detect::validators::{checksum, email, iban, ip, phone};
+use crate::detect::{Candidate, Category, Detector};
+
+pub const DETECTORS: &[Detector] = &[EMAIL, PHONE, CREDIT_CARD, IBAN, US_SSN, IP_ADDRESS];
+
+// ---------------------------------------------------------------- EMAIL
+
+pub const EMAIL: Detector = Detector {
+    id: "EMAIL",
+    category: Category::Pii,
+    description: "E-mail address (RFC 5322 dot-atom local part, internationalised domains)",
+    pattern: r"[\w.!#$%&'*+/=?^`{|}~\-]+@[\w\-]+\.[\w.\-]+",
+    anchors: &["@"],
+    context: &[],
+    validator: email_span,
+    validator_name: "dot-atom local part + domain of 2+ labels with an alphabetic or xn-- TLD",
+    normaliser: lower,
+    placeholder: "[EMAIL]",
+    regulations: &["GDPR", "CCPA", "DPDP", "PIPL"],
+    priority: 50,
+    examples: &[
+        "write to alice@example.com soon",
+        "Contact us at <support.team@example.org> for help.",
+        "write to jörg@müller.example.com soon",
+        "write to o'connor@example.ie soon",
+        "mailto:ADMIN@EXAMPLE.COM.",
+        "see https://example.com/invite?to=bob@example.net now",
+    ],
+    near_misses: &[
+        "Send it to user@example..com please.",
+        "Mail root@localhost for logs.",
+        "Try john.doe@example.c today.",
+        "write to v1.2.3@beta soon",
+        "write to name at example dot com soon",
+        "a .alice@example.com b",
+        "alice.@example.com",
+        "alice@example.com-",
+    ],
+};
+
+fn email_span(c: &Candidate<'_>) -> Option<Range<usize>> {
+    let v = c.value();
+    let at = v.find('@')?;
+    let mut start = c.start;
+    let mut local = &v[..at];
+    // A URL path or parameter glued in front (`?to=a@b.c`, `/u/a@b.c`) is
+    // not part of the address, though `/`, `=` and `?` are atext.
+    if let Some(i) = local.rfind(['/', '=', '?']) {
+        start += i + 1;
+        local = &local[i + 1..];
+    }
+    // Quotes and braces around an address are delimiters, not atext.
+    let trimmed = local.trim_start_matches(['\'', '`', '{', '|']);
+    if !trimmed.is_empty() && !trimmed.starts_with('.') {
+        start += local.len() - trimmed.len();
+        local = trimmed;
+    }
+    // A sentence may end right after the address.
+    let domain = v[at + 1..].trim_end_matches('.');
+    if !email::local_ok(local) || !email::domain_ok(domain) {
+        return None;
+    }
+    Some(start..c.start + at + 1 + domain.len())
+}
+
+// ---------------------------------------------------------------- PHONE
+
+pub const PHONE: Detector = Detector {
+    id: "PHONE",
+    category: Category::Pii,
+    description: "Telephone number: +international valid for its calling code, or national (with separators) in the US, GB, DE, FR, IN or CN plan",
+    pattern: r"\+?\(?[0-9](?:[ ().\-/]*[0-9]){6,}",
+    anchors: &[],
+    context: &[],
+    validator: phone_span,
+    validator_name: "7-15 digits, no date shape, calling-code length table + US/GB/DE/FR/IN/CN plans",
+    normaliser: phone_normal,
+    placeholder: "[PHONE]",
+    regulations: &["GDPR", "CCPA", "DPDP", "PIPL"],
+    priority: 30,
+    examples: &[
+        "Call our London office on +44 20 7946 0958 before noon.",
+        "The front desk number is (415) 555-2671.",
+        "Telefon: 030 23125456 (Zentrale)",
+        "请拨打 010-8765 4321 联系我们",
+        "WhatsApp me at +91 98765 43210 after 6 pm.",
+        "call tel:+33 1 99 00 12 34",
+        "London: +44 (0)20 7946 0958",
+    ],
+    near_misses: &[
+        "Order 4155552671 was shipped today.",
+        "Unix time 1700000000 marks the event.",
+        "Logged at 2024-01-15 10:30:00 by the server.",
+        "Call (000) 555-2671 now.",
+        "Dial +44 20 7946 095 for info.",
+        "ISBN 978-3-16-148410-0",
+        "on 15/01/2024 415 555",
+        "v1.415.555.2671",
+    ],
+};
+
+fn phone_span(c: &Candidate<'_>) -> Option<Range<usize>> {
+    let v = c.value();
+    let intl = v.starts_with('+');
+    if let Some(p) = c.before() {
+        // `tel:+44...` is a number; `12:30 ...` is a clock.
+        if is_word(p) || matches!(p, '+' | '.' | '-' | '/') || (p == ':' && !intl) {
+            return None;
+        }
+    }
+    if c.after().is_some_and(|n| is_word(n) || n == ':') {
+        return None;
+    }
+    let mut buf = [0u8; 15];
+    let mut n = 0usize;
+    for b in v.bytes().filter(u8::is_ascii_digit) {
+        *buf.get_mut(n)? = b;
+        n += 1;
+    }
+    if n < 7 || phone::has_date_shape(v) {
+        return None;
+    }
+    let digits = &buf[..n];
+    let ok = if intl {
+        // `+44 (0)20 ...`: the bracketed trunk zero is not dialled.
+        match v.find("(0)") {
+            Some(i) => {
+                let before = v[..i].bytes().filter(u8::is_ascii_digit).count();
+                if phone::calling_code_len(digits) == Some(before) {
+                    let mut d = [0u8; 15];
+                    d[..before].copy_from_slice(&digits[..before]);
+                    d[before..n - 1].copy_from_slice(&digits[before + 1..]);
+                    phone::international_ok(&d[..n - 1])
+                } else {
+                    phone::international_ok(digits)
+                }
+            }
+            None => phone::international_ok(digits),
+        }
+    } else {
+        v.contains([' ', '(', ')', '.', '-', '/']) && phone::national_ok(digits)
+    };
+    if !ok {
+        return None;
+    }
+    // `(0161 496 0123)`: the opening bracket belongs to the prose.
+    let start = if v.starts_with('(') && !v.contains(')') {
+        c.start + 1
+    } else {
+        c.start
+    };
+    Some(start..c.end)
+}
+
+fn phone_normal(s: &str) -> String {
+    let d = digits_only(s);
+    if s.trim_start().starts_with('+') {
+        format!("+{d}")
+    } else {
+        d
+    }
+}
+
+// ---------------------------------------------------------------- CREDIT_CARD
+
+pub const CREDIT_CARD: Detector = Detector {
+    id: "CREDIT_CARD",
+    category: Category::Pii,
+    description: "Payment card number (Visa, Mastercard, Amex, Discover, JCB, Diners, UnionPay)",
+    pattern: r"[0-9](?:[ \-]?[0-9]){11,}",
+    anchors: &[],
+    context: &[],
+    validator: card_span,
+    validator_name: "issuer prefix + length + Luhn",
+    normaliser: digits_only,
+    placeholder: "[CREDIT_CARD]",
+    regulations: &["PCI DSS", "GDPR", "CCPA"],
+    priority: 70,
+    examples: &[
+        "paid with 4111111111111111 today",
+        "paid with 4111 1111 1111 1111 today",
+        "paid with 4111-1111-1111-1111 today",
+        "paid with 3782 822463 10005 today",
+        "paid with 6200000000000005 today",
+        "paid with 30569309025904 today",
+    ],
+    near_misses: &[
+        "ref 1234567812345670 in the ledger",
+        "paid with 47936072520000653 today",
+        "paid with 3787941940385360 today",
+        "paid with 4111111111111112 today",
+        "paid with 0000000000000000 today",
+        "paid with 4111 1111-1111 1111 today",
+        "id 94111111111111111 x",
+        "ref -4111111111111111",
+    ],
+};
+
+/// Issuer prefix and length table (the README's CREDIT_CARD row).
+pub fn card_issuer_ok(d: &[u8]) -> bool {
+    let l = d.len();
+    let num = |k: usize| -> u32 {
+        d.iter()
+            .take(k)
+            .fold(0u32, |a, &b| a * 10 + u32::from(b.wrapping_sub(b'0')))
+    };
+    let (p2, p3, p4) = (num(2), num(3), num(4));
+    match d.first() {
+        Some(b'4') => matches!(l, 13 | 16 | 19),
+        Some(b'5') => (51..=55).contains(&p2) && l == 16,
+        Some(b'2') => (2221..=2720).contains(&p4) && l == 16,
+        Some(b'3') => {
+            ((p2 == 34 || p2 == 37) && l == 15)
+                || ((3528..=3589).contains(&p4) && (16..=19).contains(&l))
+                || (((300..=305).contains(&p3) || matches!(p2, 36 | 38 | 39) || p4 == 3095)
+                    && (14..=19).contains(&l))
+        }
+        Some(b'6') => {
+            (p4 == 6011 || (644..=649).contains(&p3) || p2 == 65 || p2 == 62)
+                && (16..=19).contains(&l)
+        }
+        _ => false,
+    }
+}
+
+/// Digits of a grouped number whose groups use one kind of separator
+/// (space or dash), at most `N` of them.
+fn grouped_digits<const N: usize>(v: &str) -> Option<([u8; N], usize)> {
+    let (mut space, mut dash) = (false, false);
+    let mut buf = [0u8; N];
+    let mut n = 0;
+    for b in v.bytes() {
+        match b {
+            b'0'..=b'9' => {
+                *buf.get_mut(n)? = b;
+                n += 1;
+            }
+            b' ' => space = true,
+            b'-' => dash = true,
+            _ => return None,
+        }
+    }
+    if space && dash {
+        return None;
+    }
+    Some((buf, n))
+}
+
+fn card_span(c: &Candidate<'_>) -> Option<Range<usize>> {
+    if char_before(c.text, c.start).is_some_and(|p| p.is_ascii_digit() || p == '-')
+        || char_after(c.text, c.end).is_some_and(|n| n.is_ascii_digit())
+    {
+        return None;
+    }
+    let (buf, n) = grouped_digits::<19>(c.value())?;
+    let d = &buf[..n];
+    (n >= 12 && card_issuer_ok(d) && checksum::luhn(d)).then(|| c.range())
+}
+
+// ---------------------------------------------------------------- IBAN
+
+pub const IBAN: Detector = Detector {
+    id: "IBAN",
+    category: Category::Pii,
+    description:
+        "International Bank Account Number, compact or in groups separated by single spaces",
+    // Only the start: the value's end depends on the country's length, and
+    // a spaced IBAN may end at any group boundary, so the validator walks on.
+    pattern: r"[A-Za-z]{2}[0-9]{2}",
+    anchors: &[],
+    context: &[],
+    validator: iban_span,
+    validator_name: "registry length + BBAN shape + ISO 7064 mod 97-10",
+    normaliser: alnum_upper,
+    placeholder: "[IBAN]",
+    regulations: &["GDPR", "CCPA"],
+    priority: 70,
+    examples: &[
+        "transfer to GB82WEST12345698765432 please",
+        "IBAN: gb82 west 1234 5698 7654 32",
+        "transfer to DE89 3704 0044 0532 0130 00 please",
+        "transfer to BE68539007547034 please",
+        "transfer to NO9386011117947 please",
+        "pay DE89 3704 0044 0532 0130 00 then GB82 WEST 1234 5698 7654 32",
+    ],
+    near_misses: &[
+        "transfer to DE5137040044053201300 please",
+        "transfer to DE89 3704 0044 0532 0130 please",
+        "transfer to GB82WEST12345698765433 please",
+        "transfer to XX82WEST12345698765432 please",
+        "transfer to XGB82WEST12345698765432 please",
+        "transfer to GB82WEST123456987654321 please",
+    ],
+};
+
+fn iban_span(c: &Candidate<'_>) -> Option<Range<usize>> {
+    if char_before(c.text, c.start).is_some_and(|p| p.is_ascii_alphanumeric()) {
+        return None;
+    }
+    let bytes = c.text.as_bytes();
+    let want = iban::country_length(bytes.get(c.start..c.start + 2)?)?;
+    let mut buf = [0u8; 34];
+    let mut n = 0usize;
+    let mut i = c.start;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b.is_ascii_alphanumeric() {
+            *buf.get_mut(n)? = b;
+            n += 1;
+            if n == want {
+                // The value must end here: the run either stops or goes on
+                // after a single space (a group boundary).
+                if bytes.get(i + 1).is_some_and(u8::is_ascii_alphanumeric) {
+                    return None;
+                }
+                return iban::valid(&buf[..n]).then_some(c.start..i + 1);
+            }
+        } else if !(b == b' ' && bytes.get(i + 1).is_some_and(u8::is_ascii_alphanumeric)) {
+            return None;
+        }
+        i += 1;
+    }
+    None
+}
+
+// ---------------------------------------------------------------- US_SSN
+
+const SSN_CONTEXT: &[&str] = &[
+    "SSN",
+    "social security",
+    "SS#",
+    "soc sec*",
+    "soc. sec*",
+    "soc.sec*",
+    "socsec*",
+];
+
+pub const US_SSN: Detector = Detector {
+    id: "US_SSN",
+    category: Category::Pii,
+    description: "US Social Security number; dashed form alone, bare or spaced form with context",
+    pattern: r"[0-9]{3}[ \-]?[0-9]{2}[ \-]?[0-9]{4}",
+    anchors: &[],
+    context: SSN_CONTEXT,
+    validator: ssn_span,
+    validator_name: "SSA area/group/serial rules + retired numbers; context unless dashed",
+    normaliser: digits_only,
+    placeholder: "[US_SSN]",
+    regulations: &["CCPA", "HIPAA", "GLBA"],
+    priority: 45,
+    examples: &[
+        "Record 850-01-6533 was updated by payroll.",
+        "SSN 165895028 on the W-2",
+        "social security no. 842 18 2548",
+        "Employee SS# 315-11-3412",
+    ],
+    near_misses: &[
+        "SSN 078-05-1120 on file",
+        "Order 279585579 shipped yesterday.",
+        "Seats 198 79 3658 are free.",
+        "SSN 666-12-3456 on file",
+        "SSN 900-12-3456 on file",
+        "SSN 123-00-4567 on file",
+        "SSN 123-45-0000 on file",
+        "SSN 123-45 6789",
+        "id 850-01-65331",
+    ],
+};
+
+/// Social Security Administration rules for the nine digits.
+pub fn ssn_ok(d: &[u8; 9]) -> bool {
+    let area = &d[..3];
+    if area == b"000" || area == b"666" || area[0] == b'9' {
+        return false;
+    }
+    if &d[3..5] == b"00" || &d[5..] == b"0000" {
+        return false;
+    }
+    !matches!(d, b"078051120" | b"219099999" | b"457555462")
+}
+
+/// Splits `AAA?GG?SSSS` into its nine digits and its separator (`None` for
+/// none); `None` overall when the two separators differ.
+pub fn split_3_2_4(v: &str) -> Option<([u8; 9], Option<u8>)> {
+    let b = v.as_bytes();
+    let mut d = [0u8; 9];
+    let mut n = 0;
+    let mut seps = [0u8; 2];
+    let mut s = 0;
+    for &x in b {
+        if x.is_ascii_digit() {
+            *d.get_mut(n)? = x;
+            n += 1;
+        } else {
+            if !(n == 3 || n == 5) || s == 2 {
+                return None;
+            }
+            seps[s] = x;
+            s += 1;
+        }
+    }
+    if n != 9 {
+        return None;
+    }
+    match s {
+        0 => Some((d, None)),
+        2 if seps[0] == seps[1] => Some((d, Some(seps[0]))),
+        _ => None,
+    }
+}
+
+fn ssn_span(c: &Candidate<'_>) -> Option<Range<usize>> {
+    if !bounded(c.text, c.start, c.end, |x| x.is_ascii_digit() || x == '-') {
+        return None;
+    }
+    let (d, sep) = split_3_2_4(c.value())?;
+    if !ssn_ok(&d) {
+        return None;
+    }
+    (sep == Some(b'-') || near(c.text, c.start, c.end, SSN_CONTEXT, WINDOW)).then(|| c.range())
+}
+
+// ---------------------------------------------------------------- IP_ADDRESS
+
+pub const IP_ADDRESS: Detector = Detector {
+    id: "IP_ADDRESS",
+    category: Category::Pii,
+    description: "IPv4 dotted quad or IPv6 address (any RFC 4291 text form)",
+    pattern: r"[0-9A-Fa-f:]*:[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*|[0-9]+(?:\.[0-9]+){3,}",
+    anchors: &[],
+    context: &[],
+    validator: ip_span,
+    validator_name:
+        "octets 0-255 / RFC 4291 groups; not a version number or longer dotted sequence",
+    normaliser: ip_normal,
+    placeholder: "[IP_ADDRESS]",
+    regulations: &["GDPR", "CCPA"],
+    priority: 40,
+    examples: &[
+        "The API listens on 203.0.113.42:8443 now.",
+        "Resolver at [2001:db8:0:1::53]:53 answered.",
+        "Mapped address ::ffff:192.0.2.128 seen.",
+        "Gateway is 10.0.0.255 on this subnet.",
+        "host fe80::1ff:fe23:4567:890a responded",
+        "ping 8.8.8.8.",
+    ],
+    near_misses: &[
+        "host 999.1.1.1 responded",
+        "Upgrade to version 1.2.3.4 today.",
+        "Changelog for v1.2.3.4 is out.",
+        "The OID 1.3.6.1.4.1.311 names the vendor.",
+        "MAC 00:1a:2b:3c:4d:5e is registered.",
+        "Bad literal 2001:db8::1::2 rejected.",
+        "host 12:30:45 responded",
+        "use std::io::Read;",
+        "Release 10.0.0.1 notes",
+    ],
+};
+
+/// `version 1.2.3.4`, `ver. 1.2.3.4`, `release 1.2.3.4`, `v 1.2.3.4`.
+fn after_version_word(before: &str) -> bool {
+    let t = before.trim_end();
+    for w in ["version", "release", "ver.", "ver", "v"] {
+        let Some(k) = t.len().checked_sub(w.len()) else {
+            continue;
+        };
+        let Some(tail) = t.get(k..) else {
+            continue;
+        };
+        if tail.eq_ignore_ascii_case(w) && !char_before(t, k).is_some_and(is_word) {
+            return true;
+        }
+    }
+    false
+}
+
+fn ip_span(c: &Candidate<'_>) -> Option<Range<usize>> {
+    let v = c.value();
+    if v.contains(':') {
+        let glued = |x: char| is_word(x) || x == ':';
+        if c.before().is_some_and(|p| glued(p) || p == '.') || c.after().is_some_and(glued) {
+            return None;
+        }
+        let t = v.trim_end_matches('.');
+        if !t.bytes().any(|b| b.is_ascii_hexdigit()) || !ip::ipv6(t) {
+            return None;
+        }
+        return Some(c.start..c.start + t.len());
+    }
+    if c.before().is_some_and(|p| is_word(p) || p == '.') || c.after().is_some_and(is_word) {
+        return None;
+    }
+    if after_version_word(&c.text[..c.start]) || !ip::ipv4(v) {
+        return None;
+    }
+    Some(c.range())
+}
+
+fn ip_normal(s: &str) -> String {
+    s.trim_matches(['[', ']']).to_ascii_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issuers() {
+        for ok in [
+            "4222222222222",
+            "5555555555554444",
+            "2223003122003222",
+            "378282246310005",
+            "6011111111111117",
+            "3530111333300000",
+            "30569309025904",
+            "38520000023237",
+            "6200000000000005",
+            "6445644564456445",
+        ] {
+            assert!(card_issuer_ok(ok.as_bytes()), "{ok}");
+        }
+        for bad in [
+            "1234567812345670",
+            "47936072520000653",
+            "3787941940385360",
+            "9111111111111111",
+            "2220003122003222",
+            "5655555555554444",
+            "",
+            "4",
+        ] {
+            assert!(!card_issuer_ok(bad.as_bytes()), "{bad}");
+        }
+    }
+
+    #[test]
+    fn ssn_shapes() {
+        assert_eq!(split_3_2_4("123-45-6789").map(|x| x.1), Some(Some(b'-')));
+        assert_eq!(split_3_2_4("123456789").map(|x| x.1), Some(None));
+        assert!(split_3_2_4("123-45 6789").is_none());
+        assert!(split_3_2_4("12-345-6789").is_none());
+        assert!(ssn_ok(b"078051121"));
+        assert!(!ssn_ok(b"457555462"));
+        assert!(!ssn_ok(b"000123456"));
+    }
+
+    #[test]
+    fn version_words() {
+        assert!(after_version_word("Upgrade to version "));
+        assert!(after_version_word("see Ver. "));
+        assert!(after_version_word("v"));
+        assert!(!after_version_word("server "));
+        assert!(!after_version_word("host "));
+        assert!(!after_version_word(""));
+    }
+
+    #[test]
+    fn normalisers() {
+        assert_eq!(phone_normal("+44 20 7946 0958"), "+442079460958");
+        assert_eq!(phone_normal("(415) 555-2671"), "4155552671");
+        assert_eq!(ip_normal("[2001:DB8::1]"), "2001:db8::1");
+        assert_eq!(alnum_upper("gb82 west"), "GB82WEST");
+        assert_eq!(lower("ADMIN@EXAMPLE.COM"), "admin@example.com");
+    }
+}

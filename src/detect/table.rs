@@ -1,0 +1,18 @@
+//! The one built-in detector table: every rule group, concatenated in a
+//! fixed order (general PII, then secrets).
+
+use std::sync::LazyLock;
+
+use super::rules::{pii, secrets};
+use super::Detector;
+
+static TABLE: LazyLock<Vec<Detector>> = LazyLock::new(|| {
+    [pii::DETECTORS, secrets::DETECTORS]
+        .iter()
+        .flat_map(|group| group.iter().copied())
+        .collect()
+});
+
+pub fn builtin() -> &'static [Detector] {
+    &TABLE
+}

@@ -1,0 +1,346 @@
+//! Table-wide tests: every detector proves itself on its own examples, the
+//! scanner resolves overlaps, and no input makes it panic.
+
+use super::*;
+
+fn scanner() -> &'static Scanner {
+    static S: std::sync::LazyLock<Scanner> = std::sync::LazyLock::new(Scanner::builtin);
+    &S
+}
+
+fn index(id: &str) -> usize {
+    scanner()
+        .detectors()
+        .iter()
+        .position(|d| d.id == id)
+        .unwrap_or_else(|| panic!("no detector {id}"))
+}
+
+fn found(id: &str, text: &str) -> Vec<String> {
+    let s = scanner();
+    let mut scratch = s.scratch();
+    let mut out = Vec::new();
+    s.scan_one(index(id), text, &mut scratch, &mut out);
+    out.iter().map(|f| text[f.range()].to_string()).collect()
+}
+
+fn scan(text: &str) -> Vec<(&'static str, String)> {
+    let s = scanner();
+    let mut scratch = s.scratch();
+    let mut out = Vec::new();
+    s.scan(text, &mut scratch, &mut out);
+    out.iter()
+        .map(|f| {
+            (
+                s.detectors()[usize::from(f.detector)].id,
+                text[f.range()].to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn table_is_well_formed() {
+    let table = builtin();
+    let mut ids = std::collections::HashSet::new();
+    for d in table {
+        assert!(ids.insert(d.id), "duplicate id {}", d.id);
+        assert!(
+            d.id.bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_'),
+            "{}",
+            d.id
+        );
+        assert_eq!(d.placeholder, format!("[{}]", d.id));
+        assert!(!d.description.is_empty() && !d.validator_name.is_empty());
+        assert!(!d.examples.is_empty(), "{} has no examples", d.id);
+        assert!(!d.near_misses.is_empty(), "{} has no near misses", d.id);
+    }
+}
+
+#[test]
+fn every_detector_passes_its_own_examples() {
+    let s = scanner();
+    let mut scratch = s.scratch();
+    let mut out = Vec::new();
+    let mut failures = Vec::new();
+    for (i, d) in s.detectors().iter().enumerate() {
+        for ex in d.examples {
+            s.scan_one(i, ex, &mut scratch, &mut out);
+            if out.is_empty() {
+                failures.push(format!("{}: example not found: {ex:?}", d.id));
+            }
+            // The engine must report the pattern of every example.
+            let mut hits = Vec::new();
+            s.engine
+                .candidates(ex.as_bytes(), &mut scratch.engine, &mut hits);
+            if !hits.contains(&(i as u16)) {
+                failures.push(format!("{}: engine missed example {ex:?}", d.id));
+            }
+        }
+        for nm in d.near_misses {
+            s.scan_one(i, nm, &mut scratch, &mut out);
+            if !out.is_empty() {
+                let spans: Vec<&str> = out.iter().map(|f| &nm[f.range()]).collect();
+                failures.push(format!("{}: near miss matched {spans:?} in {nm:?}", d.id));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn anchors_occur_in_every_example() {
+    for d in builtin() {
+        if d.anchors.is_empty() {
+            continue;
+        }
+        for ex in d.examples {
+            assert!(
+                d.anchors.iter().any(|a| ex.contains(a)),
+                "{}: no anchor in {ex:?}",
+                d.id
+            );
+        }
+    }
+}
+
+#[test]
+fn spans_are_exact() {
+    assert_eq!(
+        found("EMAIL", "<support.team@example.org>"),
+        ["support.team@example.org"]
+    );
+    assert_eq!(
+        found("EMAIL", "mail ADMIN@EXAMPLE.COM."),
+        ["ADMIN@EXAMPLE.COM"]
+    );
+    assert_eq!(found("EMAIL", "'alice@example.com'"), ["alice@example.com"]);
+    assert_eq!(found("EMAIL", "?to=bob@example.net&x"), ["bob@example.net"]);
+    assert_eq!(found("PHONE", "(0161 496 0123)"), ["0161 496 0123"]);
+    assert_eq!(found("PHONE", "at (415) 555-2671."), ["(415) 555-2671"]);
+    assert_eq!(
+        found("IBAN", "IBAN: gb82 west 1234 5698 7654 32 ok"),
+        ["gb82 west 1234 5698 7654 32"]
+    );
+    assert_eq!(
+        found("IBAN", "transfer to DE89 3704 0044 0532 0130 00 please"),
+        ["DE89 3704 0044 0532 0130 00"]
+    );
+    assert_eq!(
+        found("IP_ADDRESS", "[2001:db8:0:1::53]:53"),
+        ["2001:db8:0:1::53"]
+    );
+    assert_eq!(found("IP_ADDRESS", "ping ::1."), ["::1"]);
+    assert_eq!(
+        found("IP_ADDRESS", "10.0.0.1:80 and 10.0.0.2"),
+        ["10.0.0.1", "10.0.0.2"]
+    );
+    let pem = "x\n-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASChAgTzu10nzDClbXz/Fp8xlPZ6Qgg4boQ\naknOEdU5blYOCs71aRteisRT4m8eW/PiGOXQDOiKRrqOCVMmq9G0F8U5co+Ele4O\n-----END PRIVATE KEY-----\ny";
+    assert_eq!(found("PRIVATE_KEY", pem), [&pem[2..pem.len() - 2]]);
+}
+
+#[test]
+fn maximal_candidates_only() {
+    // 11 digits inside 12, a card inside a longer run, a quad inside an OID.
+    assert!(found("CREDIT_CARD", "n 41111111111111110 x").is_empty());
+    assert!(found("US_SSN", "n 1234-56-7890 x").is_empty());
+    assert!(found("IP_ADDRESS", "1.3.6.1.4.1.311").is_empty());
+    assert!(found("PHONE", "+44 20 7946 0958 1234 5678").is_empty());
+    assert!(found(
+        "AWS_ACCESS_KEY_ID",
+        "AKIAI3AJ36QEZUXAIAONAKIAI3AJ36QEZUXAIAON"
+    )
+    .is_empty());
+}
+
+#[test]
+fn scan_resolves_overlaps_by_priority() {
+    // A JWT inside a URL-ish context, an e-mail next to a phone: no overlap.
+    let text = "mail alice@example.com or call +44 20 7946 0958";
+    assert_eq!(
+        scan(text),
+        [
+            ("EMAIL", "alice@example.com".to_string()),
+            ("PHONE", "+44 20 7946 0958".to_string())
+        ]
+    );
+    // A SSN-shaped and phone-shaped overlap cannot both be reported.
+    let findings = scan("SSN 165 89 5028 and 4111 1111 1111 1111");
+    for w in findings.windows(2) {
+        assert_ne!(w[0].1, w[1].1);
+    }
+    // The private key block swallows anything inside it.
+    let pem = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASChAgTzu10nzDClbXz/Fp8xlPZ6Qgg4boQ\naknOEdU5blYOCs71aRteisRT4m8eW/PiGOXQDOiKRrqOCVMmq9G0F8U5co+Ele4O\n-----END PRIVATE KEY-----";
+    let got = scan(pem);
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].0, "PRIVATE_KEY");
+}
+
+#[test]
+fn resolve_prefers_priority_then_length_then_index() {
+    let s = scanner();
+    let mut out = Vec::new();
+    let (mut order, mut kept) = (Vec::new(), Vec::new());
+    let card = index("CREDIT_CARD") as u16;
+    let phone = index("PHONE") as u16;
+    let email = index("EMAIL") as u16;
+    let mut raw = vec![
+        Finding {
+            detector: phone,
+            start: 0,
+            end: 10,
+        },
+        Finding {
+            detector: card,
+            start: 5,
+            end: 20,
+        },
+        Finding {
+            detector: email,
+            start: 18,
+            end: 30,
+        },
+        Finding {
+            detector: email,
+            start: 40,
+            end: 50,
+        },
+    ];
+    s.resolve(&mut raw, &mut order, &mut kept, &mut out);
+    assert_eq!(
+        out,
+        [
+            Finding {
+                detector: card,
+                start: 5,
+                end: 20
+            },
+            Finding {
+                detector: email,
+                start: 40,
+                end: 50
+            },
+        ]
+    );
+    // Equal priority: the longer span wins, then the lower index.
+    let mut raw = vec![
+        Finding {
+            detector: email,
+            start: 0,
+            end: 10,
+        },
+        Finding {
+            detector: email,
+            start: 2,
+            end: 14,
+        },
+    ];
+    out.clear();
+    s.resolve(&mut raw, &mut order, &mut kept, &mut out);
+    assert_eq!(
+        out,
+        [Finding {
+            detector: email,
+            start: 2,
+            end: 14
+        }]
+    );
+}
+
+#[test]
+fn no_panics_on_hostile_input() {
+    let s = scanner();
+    let mut scratch = s.scratch();
+    let mut out = Vec::new();
+    // A small deterministic generator (no extra crates): xorshift.
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let alphabet: Vec<char> =
+        "0123456789 -./:()+@_AKIAghp_xoxb-eyJ=\\n\n\r\tabcXYZéü中文🙂\u{200b}\u{0}"
+            .chars()
+            .collect();
+    for round in 0..3000 {
+        let len = (next() % 200) as usize;
+        let text: String = if round % 3 == 0 {
+            // Random bytes, made valid UTF-8 the lossy way.
+            let bytes: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+            String::from_utf8_lossy(&bytes).into_owned()
+        } else {
+            (0..len)
+                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                .collect()
+        };
+        s.scan(&text, &mut scratch, &mut out);
+        for f in &out {
+            assert!(text.get(f.range()).is_some(), "bad span {f:?} in {text:?}");
+        }
+        for w in out.windows(2) {
+            assert!(w[0].end <= w[1].start, "overlap {w:?} in {text:?}");
+        }
+        for d in 0..s.detectors().len() {
+            s.scan_one(d, &text, &mut scratch, &mut out);
+            for f in &out {
+                assert!(text.get(f.range()).is_some());
+            }
+        }
+    }
+    // Long runs of one character class must stay linear and quiet.
+    for unit in [
+        "9",
+        "9 ",
+        "a@",
+        "::",
+        "AKIA",
+        "eyJ.",
+        "-----BEGIN PRIVATE KEY-----\n",
+        "é",
+    ] {
+        let text = unit.repeat(50_000);
+        s.scan(&text, &mut scratch, &mut out);
+    }
+    s.scan_one(usize::MAX, "x", &mut scratch, &mut out);
+    assert!(out.is_empty());
+}
+
+#[test]
+fn scratch_from_another_scanner_is_tolerated() {
+    let small = Scanner::new(vec![&builtin()[0]]).expect("compiles");
+    let mut foreign = small.scratch();
+    let mut out = Vec::new();
+    scanner().scan("mail alice@example.com", &mut foreign, &mut out);
+    assert_eq!(out.len(), 1);
+}
+
+#[test]
+fn bad_patterns_are_errors() {
+    static BAD: Detector = Detector {
+        pattern: "(",
+        ..crate::detect::rules::pii::EMAIL
+    };
+    static EMPTY: Detector = Detector {
+        pattern: "x*",
+        ..crate::detect::rules::pii::EMAIL
+    };
+    assert!(matches!(
+        Scanner::new(vec![&BAD]),
+        Err(DetectError::Pattern { .. })
+    ));
+    assert!(matches!(
+        Scanner::new(vec![&EMPTY]),
+        Err(DetectError::EmptyMatch { .. })
+    ));
+    let msg = Scanner::new(vec![&BAD]).unwrap_err().to_string();
+    assert!(msg.contains("EMAIL"), "{msg}");
+}
+
+#[test]
+fn category_names() {
+    assert_eq!(Category::Pii.as_str(), "pii");
+    assert_eq!(Category::Secret.as_str(), "secret");
+}
