@@ -56,7 +56,7 @@ enum Bias {
 #[derive(Subcommand)]
 enum Command {
     /// Scan files or directories and write the signed Article 10 report.
-    Scan(ScanArgs),
+    Scan(Box<ScanArgs>),
     /// Check a report's HMAC signature with SCOUR_SIGNING_KEY.
     VerifyReport {
         /// The report JSON file.
@@ -132,7 +132,7 @@ fn main() -> ExitCode {
         }
     };
     let res = match cli.command {
-        Command::Scan(args) => scan(args),
+        Command::Scan(args) => scan(*args),
         Command::VerifyReport { report } => verify_report(&report),
         Command::Rules { format } => rules(format),
     };

@@ -202,7 +202,8 @@ mod tests {
 
     #[test]
     fn each_gate_fails_and_can_be_disabled() {
-        let cases: [(&str, fn(&mut Measures)); 5] = [
+        type Spoil = fn(&mut Measures);
+        let cases: [(&str, Spoil); 5] = [
             ("pii-density", |m| m.pii_density = 1.0),
             ("consent", |m| m.consent_pct = 79.99),
             ("provenance", |m| m.provenance_pct = 0.0),

@@ -570,14 +570,13 @@ impl JsonWalker {
 mod tests {
     use super::*;
 
-    fn walk(s: &str) -> (Result<RowFacts, JsonError>, Vec<(String, String, bool)>) {
+    type Walked = (Result<RowFacts, JsonError>, Vec<(String, String, bool)>);
+
+    fn walk(s: &str) -> Walked {
         walk_with(s, &FieldRules::default())
     }
 
-    fn walk_with(
-        s: &str,
-        rules: &FieldRules,
-    ) -> (Result<RowFacts, JsonError>, Vec<(String, String, bool)>) {
+    fn walk_with(s: &str, rules: &FieldRules) -> Walked {
         let mut chunk = Chunk::default();
         let mut w = JsonWalker::new();
         let r = w.walk_row(s.as_bytes(), 0, rules, &mut chunk);

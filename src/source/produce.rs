@@ -248,7 +248,7 @@ fn count_lines(b: &[u8]) -> u64 {
 /// The decompressed byte stream of a file.
 enum Decoded<R: Read> {
     Plain(R),
-    Gzip(flate2::read::MultiGzDecoder<BufReader<R>>),
+    Gzip(Box<flate2::read::MultiGzDecoder<BufReader<R>>>),
     Zstd(Box<zstd::stream::read::Decoder<'static, BufReader<R>>>),
 }
 
@@ -256,9 +256,10 @@ impl<R: Read> Decoded<R> {
     fn new(r: R, c: Compression) -> io::Result<Self> {
         Ok(match c {
             Compression::None => Decoded::Plain(r),
-            Compression::Gzip => Decoded::Gzip(flate2::read::MultiGzDecoder::new(
-                BufReader::with_capacity(1 << 20, r),
-            )),
+            Compression::Gzip => {
+                let buffered = BufReader::with_capacity(1 << 20, r);
+                Decoded::Gzip(Box::new(flate2::read::MultiGzDecoder::new(buffered)))
+            }
             Compression::Zstd => Decoded::Zstd(Box::new(zstd::stream::read::Decoder::new(r)?)),
         })
     }
