@@ -47,7 +47,7 @@ pub fn parse_job(job: &Job, rules: &FieldRules, walker: &mut JsonWalker) -> Chun
             chunk.first_line = *first_line;
             for &(s, e, line) in elems {
                 let row = chunk.rows.len() as u32;
-                let meta = json_row(&data[s..e], row, line, rules, walker, &mut chunk);
+                let meta = json_row(&data[s..e], row, line, rules, walker, &mut chunk, false);
                 chunk.rows.push(meta);
             }
         }
@@ -63,19 +63,26 @@ fn parse_lines(
     walker: &mut JsonWalker,
     chunk: &mut Chunk,
 ) {
+    // One SIMD pass over the whole job; only if it fails are lines checked
+    // one by one (to locate the bad ones).
+    let whole = simdutf8::basic::from_utf8(data).ok();
     let mut start = 0;
     let mut line: u64 = 0;
     while start < data.len() {
         let end = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |k| start + k);
-        let mut rec = &data[start..end];
-        if let [head @ .., b'\r'] = rec {
-            rec = head;
-        }
+        let rec_end = if end > start && data[end - 1] == b'\r' {
+            end - 1
+        } else {
+            end
+        };
+        let rec = &data[start..rec_end];
+        // Cut at ASCII bytes, so a char boundary of the validated text.
+        let rec_str = whole.and_then(|w| w.get(start..rec_end));
         if !rec.iter().all(|b| b.is_ascii_whitespace()) {
             let row = chunk.rows.len() as u32;
             let meta = match format {
-                Format::Txt => txt_row(rec, row, line, rules, chunk),
-                _ => json_row(rec, row, line, rules, walker, chunk),
+                Format::Txt => txt_row(rec, rec_str, row, line, rules, chunk),
+                _ => json_row(rec, row, line, rules, walker, chunk, rec_str.is_some()),
             };
             chunk.rows.push(meta);
         }
@@ -84,8 +91,15 @@ fn parse_lines(
     }
 }
 
-fn txt_row(rec: &[u8], row: u32, line: u64, rules: &FieldRules, chunk: &mut Chunk) -> RowMeta {
-    let text = match std::str::from_utf8(rec) {
+fn txt_row(
+    rec: &[u8],
+    valid: Option<&str>,
+    row: u32,
+    line: u64,
+    rules: &FieldRules,
+    chunk: &mut Chunk,
+) -> RowMeta {
+    let text = match valid.map_or_else(|| std::str::from_utf8(rec), Ok) {
         Ok(s) => std::borrow::Cow::Borrowed(s),
         Err(e) => {
             chunk.push_error(
@@ -116,12 +130,17 @@ fn json_row(
     rules: &FieldRules,
     walker: &mut JsonWalker,
     chunk: &mut Chunk,
+    valid: bool,
 ) -> RowMeta {
     let mut meta = RowMeta {
         line: line as u32,
         ..RowMeta::default()
     };
-    let problem = match std::str::from_utf8(rec) {
+    let problem = match (if valid {
+        Ok("")
+    } else {
+        std::str::from_utf8(rec)
+    }) {
         Err(e) => format!("invalid UTF-8 at byte {}", e.valid_up_to() + 1),
         Ok(_) => match walker.walk_row(rec, row, rules, chunk) {
             Ok(facts) => {
