@@ -3,7 +3,9 @@
 //! The pipeline first calls [`plan`], which reads only the footer, and then
 //! runs one job per row group with [`read_row_group`]. Each job opens its own
 //! file handle and Arrow reader, so row groups decode in parallel on any
-//! thread, and memory is bounded by the batch size, not the file size.
+//! thread, and memory is bounded by the batch size, not the file size. The
+//! parsed footer is shared: the jobs of one file parse it once (see
+//! `footer_cache`), however many row groups it has.
 //!
 //! # What a chunk holds
 //! - One [`RowMeta`] per row of the batch (`line` is 0: Parquet has no lines).
@@ -154,10 +156,17 @@ pub fn read_row_group(
         chunk.push_error(
             None,
             Some(0),
-            format!(
-                "{}: row group {row_group}: {what}; rows from {rows_done} of this row group on were not scanned",
-                path.display()
-            ),
+            if rows_done == 0 {
+                format!(
+                    "{}: row group {row_group}: {what}; the row group was not scanned",
+                    path.display()
+                )
+            } else {
+                format!(
+                    "{}: row group {row_group}: {what}; its rows from {rows_done} on were not scanned",
+                    path.display()
+                )
+            },
         );
         emit(chunk);
     };
