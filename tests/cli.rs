@@ -488,3 +488,124 @@ fn rules_lists_the_table() {
     let text = String::from_utf8(run(&["rules"]).stdout).unwrap();
     assert!(text.contains("CREDIT_CARD"));
 }
+
+// nested.parquet (see examples/make_parquet_fixtures.rs): 12 rows in two row
+// groups; consent on 6 rows, provenance on 7; two e-mails in meta.contact and
+// two elsewhere, a test card twice, an AWS-shaped key id twice.
+#[test]
+fn parquet_nested_columns() {
+    let r = scan(&[&fixture("parquet/nested.parquet")], &[], 1);
+    assert_eq!(r["row_count"], 12);
+    assert_eq!(r["consent_coverage_pct"], 50.0);
+    assert_eq!(r["provenance_coverage_pct"], 58.33);
+    assert_eq!(det(&r, "EMAIL"), 4);
+    assert_eq!(det(&r, "CREDIT_CARD"), 2);
+    assert_eq!(det(&r, "AWS_ACCESS_KEY_ID"), 2);
+    assert_eq!(r["fields"]["meta.contact"]["detectors"]["EMAIL"], 2);
+    assert_eq!(r["fields"]["messages[].content"]["values"], 10);
+    assert_eq!(r["fields"]["meta.tags[]"]["values"], 10);
+    assert_eq!(r["files"][0]["format"], "parquet");
+    assert_eq!(
+        r["files"][0]["sha256"],
+        sha256_of(&fixture("parquet/nested.parquet"))
+    );
+    // The same rows restricted to one nested path.
+    let r = scan(
+        &[&fixture("parquet/nested.parquet")],
+        &["--text-field", "meta.contact", "--skip-gate", "secrets"],
+        1,
+    );
+    assert_eq!(det(&r, "EMAIL"), 2);
+    assert_eq!(det(&r, "AWS_ACCESS_KEY_ID"), 0);
+}
+
+// hf/data: HF-style shards; splits come from the file names.
+#[test]
+fn parquet_hf_layout_splits_and_truncation() {
+    let r = scan(&[&fixture("parquet/hf")], &[], 1);
+    assert_eq!(r["file_count"], 3);
+    assert_eq!(r["splits"]["train"]["rows"], 7);
+    assert_eq!(r["splits"]["test"]["rows"], 3);
+    assert_eq!(r["splits"]["test"]["detectors"]["EMAIL"], 1);
+    let r = scan(&[&fixture("parquet/truncated.parquet")], &[], 1);
+    assert_eq!(r["row_count"], 0);
+    assert_eq!(r["errors"]["count"], 1);
+    let msg = r["errors"]["list"][0]["message"].as_str().unwrap();
+    assert!(msg.contains("truncated.parquet"), "{msg}");
+}
+
+// .zst is decompressed on the fly; the hash is of the compressed bytes.
+#[test]
+fn zstd_jsonl() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("dev.jsonl.zst");
+    let body =
+        "{\"text\": \"write to a.b@example.com\", \"source\": \"s\", \"consent\": \"granted\"}\n"
+            .repeat(1000);
+    std::fs::write(&p, zstd::encode_all(body.as_bytes(), 3).unwrap()).unwrap();
+    let r = scan(&[&p], &[], 1);
+    assert_eq!(r["row_count"], 1000);
+    assert_eq!(det(&r, "EMAIL"), 1000);
+    assert_eq!(r["files"][0]["compression"], "zstd");
+    assert_eq!(r["files"][0]["split"], "validation");
+    assert_eq!(r["files"][0]["sha256"], sha256_of(&p));
+    assert_eq!(r["consent_coverage_pct"], 100.0);
+    // A corrupt stream is an error of the file, not a crash.
+    let bad = dir.path().join("bad.jsonl.gz");
+    std::fs::write(&bad, b"\x1f\x8b\x08\x00garbage-not-deflate").unwrap();
+    let r = scan(&[&bad], &[], 1);
+    assert_eq!(r["errors"]["count"], 1, "{}", r["errors"]);
+    assert!(r["errors"]["list"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("read failed"));
+}
+
+// Fields appear, vanish and change type from line to line.
+#[test]
+fn heterogeneous_jsonl() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("mixed.jsonl");
+    std::fs::write(
+        &p,
+        concat!(
+            "{\"text\": \"plain a@example.com\"}\n",
+            "{\"text\": 12345678}\n",
+            "{\"text\": [\"list b@example.com\", {\"deep\": \"c@example.com\"}]}\n",
+            "{\"text\": {\"nested\": null}, \"extra\": true}\n",
+            "{}\n",
+            "\"a bare string d@example.com\"\n",
+            "[1, 2, \"e@example.com\"]\n",
+        ),
+    )
+    .unwrap();
+    let r = scan(&[&p], &["--skip-gate", "pii-density"], 1);
+    assert_eq!(r["row_count"], 7);
+    assert_eq!(r["errors"]["count"], 0);
+    assert_eq!(det(&r, "EMAIL"), 5);
+    assert_eq!(r["fields"]["text[].deep"]["findings"], 1);
+    assert_eq!(r["fields"]["$"]["findings"], 1);
+    assert_eq!(r["fields"]["[]"]["findings"], 1);
+}
+
+// The error list is capped; the count stays exact.
+#[test]
+fn error_list_is_capped_and_count_exact() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("bad.jsonl");
+    let mut s = String::new();
+    for i in 0..250 {
+        s.push_str(if i % 2 == 0 {
+            "{\"text\": \"ok\"}\n"
+        } else {
+            "{oops\n"
+        });
+    }
+    std::fs::write(&p, s).unwrap();
+    let r = scan(&[&p], &[], 1);
+    assert_eq!(r["errors"]["count"], 125);
+    assert_eq!(r["errors"]["listed"], 100);
+    assert_eq!(r["errors"]["list"][0]["line"], 2);
+    assert_eq!(r["errors"]["list"][99]["line"], 200);
+    assert_eq!(r["malformed_rows"], 125);
+}
