@@ -136,11 +136,12 @@ fn json_row(
         line: line as u32,
         ..RowMeta::default()
     };
-    let problem = match (if valid {
+    let checked = if valid {
         Ok("")
     } else {
         std::str::from_utf8(rec)
-    }) {
+    };
+    let problem = match checked {
         Err(e) => format!("invalid UTF-8 at byte {}", e.valid_up_to() + 1),
         Ok(_) => match walker.walk_row(rec, row, rules, chunk) {
             Ok(facts) => {
