@@ -253,6 +253,12 @@ fn no_panics_on_hostile_input() {
     let s = scanner();
     let mut scratch = s.scratch();
     let mut out = Vec::new();
+    let table: Vec<&'static Detector> = builtin().iter().collect();
+    let engine = RegexEngine::new(&table).expect("compiles");
+    assert!(engine.has_gate());
+    let ungated = Scanner::with_engine(table, Box::new(engine.without_gate())).expect("compiles");
+    let mut ungated_scratch = ungated.scratch();
+    let mut ungated_out = Vec::new();
     // A small deterministic generator (no extra crates): xorshift.
     let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
     let mut next = || {
@@ -279,6 +285,20 @@ fn no_panics_on_hostile_input() {
         s.scan(&text, &mut scratch, &mut out);
         for f in &out {
             assert!(text.get(f.range()).is_some(), "bad span {f:?} in {text:?}");
+        }
+        // The gate may only skip values where nothing can match.
+        ungated.scan(&text, &mut ungated_scratch, &mut ungated_out);
+        assert_eq!(out, ungated_out, "gate changed findings in {text:?}");
+        // Anchors are a promise: every match of a pattern contains one.
+        for (d, re) in s.detectors().iter().zip(&s.regexes) {
+            for m in re.find_iter(text.as_bytes()) {
+                let hit = &text[m.range()];
+                assert!(
+                    d.anchors.iter().any(|a| hit.contains(a)),
+                    "{}: {hit:?} has no anchor",
+                    d.id
+                );
+            }
         }
         for w in out.windows(2) {
             assert!(w[0].end <= w[1].start, "overlap {w:?} in {text:?}");
@@ -343,4 +363,64 @@ fn bad_patterns_are_errors() {
 fn category_names() {
     assert_eq!(Category::Pii.as_str(), "pii");
     assert_eq!(Category::Secret.as_str(), "secret");
+}
+
+/// Single-core throughput of `Scanner::scan` on prose, one paragraph per
+/// value (as text fields arrive from a JSONL corpus), with and without the
+/// anchor gate, measured round-robin so machine noise hits all alike. Run
+/// with `SCOUR_PROSE=/path/to/text cargo test --release --lib
+/// bench_scan_prose -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn bench_scan_prose() {
+    let path = std::env::var("SCOUR_PROSE").unwrap_or_else(|_| "/tmp/prose.txt".into());
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        eprintln!("no corpus at {path}; skipping");
+        return;
+    };
+    let paragraphs: Vec<&str> = text
+        .split("\n\n")
+        .filter(|p| !p.trim().is_empty())
+        .collect();
+    let lines: Vec<&str> = text.lines().filter(|p| !p.trim().is_empty()).collect();
+    let whole = [text.as_str()];
+    let table: Vec<&'static Detector> = builtin().iter().collect();
+    let engine = RegexEngine::new(&table).expect("compiles").without_gate();
+    let ungated = Scanner::with_engine(table, Box::new(engine)).expect("compiles");
+    let configs: Vec<(&str, &[&str], &Scanner)> = vec![
+        ("paragraphs", &paragraphs, scanner()),
+        ("paragraphs, no gate", &paragraphs, &ungated),
+        ("lines", &lines, scanner()),
+        ("lines, no gate", &lines, &ungated),
+        ("whole text", &whole, scanner()),
+        ("whole text, no gate", &whole, &ungated),
+    ];
+    let mut rates = vec![Vec::new(); configs.len()];
+    let mut out = Vec::new();
+    for _ in 0..9 {
+        for (k, (_, values, s)) in configs.iter().enumerate() {
+            let mut scratch = s.scratch();
+            let bytes: usize = values.iter().map(|v| v.len()).sum();
+            let t = std::time::Instant::now();
+            let mut reps = 0usize;
+            while t.elapsed().as_millis() < 150 {
+                for v in values.iter() {
+                    s.scan(v, &mut scratch, &mut out);
+                }
+                reps += 1;
+            }
+            rates[k].push((bytes * reps) as f64 / t.elapsed().as_secs_f64() / 1e6);
+        }
+    }
+    for ((label, values, _), r) in configs.iter().zip(&mut rates) {
+        r.sort_by(f64::total_cmp);
+        let bytes: usize = values.iter().map(|v| v.len()).sum();
+        println!(
+            "scan {label:<22} {:>5} values {bytes:>7} bytes: median {:>4.0} MB/s (min {:.0}, max {:.0})",
+            values.len(),
+            r[r.len() / 2],
+            r[0],
+            r[r.len() - 1]
+        );
+    }
 }

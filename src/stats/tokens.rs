@@ -138,10 +138,47 @@ fn load_partial(b: &[u8], i: usize, n: usize) -> u64 {
     }
 }
 
+/// `LEN_MASKS[n]` keeps the first `n` bytes of a 16-byte block read as two
+/// little-endian words.
+static LEN_MASKS: [[u64; 2]; 17] = {
+    let mut t = [[0u64; 2]; 17];
+    let mut n = 1;
+    while n <= 16 {
+        t[n] = if n <= 8 {
+            [u64::MAX >> (64 - 8 * n), 0]
+        } else {
+            [u64::MAX, u64::MAX >> (128 - 8 * n)]
+        };
+        n += 1;
+    }
+    t
+};
+
 /// Hashes the ASCII run `b[s..e]` (ASCII alphanumeric or non-ASCII bytes only)
 /// as its lower-case form. Returns `None` if the run contains a non-ASCII byte.
 #[inline(always)]
 fn hash_ascii_run(b: &[u8], s: usize, e: usize) -> Option<u64> {
+    let len = e - s;
+    if len <= 16 {
+        if let Some(w) = b.get(s..s + 16) {
+            // Branch-free for the common short token with 16 readable bytes.
+            let [mx, my] = LEN_MASKS[len];
+            let x = u64::from_le_bytes(w[..8].try_into().unwrap()) & mx;
+            let y = u64::from_le_bytes(w[8..].try_into().unwrap()) & my;
+            if (x | y) & HIGH != 0 {
+                return None;
+            }
+            return Some(finalize(
+                absorb(SEED, (x | LOWER) & mx, (y | LOWER) & my),
+                len,
+            ));
+        }
+    }
+    hash_ascii_run_general(b, s, e)
+}
+
+#[inline(always)]
+fn hash_ascii_run_general(b: &[u8], s: usize, e: usize) -> Option<u64> {
     let len = e - s;
     let mut state = SEED;
     let mut i = s;
@@ -251,62 +288,84 @@ fn block_mask_sse2(block: &[u8; 64]) -> u64 {
     }
 }
 
-/// Calls the sink for every token of `text`, in order.
-#[inline]
-pub(crate) fn tokenize<S: TokenSink>(text: &str, sink: &mut S) {
-    const NONE: usize = usize::MAX;
-    let b = text.as_bytes();
-    let n = b.len();
-    let mut run_start = NONE;
-    let mut base = 0;
-    while base < n {
-        let m = match b.get(base..base + 64) {
-            Some(block) => block_mask(block.try_into().unwrap()),
-            None => {
-                // Zero padding classifies as separator, so a run ends at `n`.
+/// The run mask of the 64-byte block at `base`; bytes past the end of the
+/// text count as separators (0 bits), so a block wholly past the end is 0.
+#[inline(always)]
+fn mask_at(b: &[u8], base: usize) -> u64 {
+    match b.get(base..base + 64) {
+        Some(block) => block_mask(block.try_into().unwrap()),
+        None if base < b.len() => {
+            let n = b.len();
+            if n >= 64 {
+                // Classify the last 64 bytes and shift out those before `base`.
+                block_mask(b[n - 64..].try_into().unwrap()) >> (64 - (n - base))
+            } else {
                 let mut tail = [0u8; 64];
                 tail[..n - base].copy_from_slice(&b[base..]);
                 block_mask(&tail)
             }
-        };
-        let mut m = m;
-        if run_start != NONE {
-            let ends = !m;
-            if ends == 0 {
-                base += 64;
-                continue;
-            }
-            let e = ends.trailing_zeros();
-            emit_run(text, run_start, base + e as usize, sink);
-            run_start = NONE;
-            m &= u64::MAX << e;
         }
-        while m != 0 {
-            let s = m.trailing_zeros();
-            let after = !m & (u64::MAX << s);
-            if after == 0 {
-                run_start = base + s as usize;
-                break;
-            }
-            let e = after.trailing_zeros();
-            emit_run(text, base + s as usize, base + e as usize, sink);
-            m &= u64::MAX << e;
-        }
-        base += 64;
-    }
-    if run_start != NONE {
-        emit_run(text, run_start, n, sink);
+        None => 0,
     }
 }
 
-/// `text[s..e]` is a maximal run of ASCII-alphanumeric and non-ASCII bytes;
-/// both ends are character boundaries (the neighbours are ASCII or the ends).
-#[inline(always)]
-fn emit_run<S: TokenSink>(text: &str, s: usize, e: usize, sink: &mut S) {
-    // Fewer than 3 bytes is fewer than 3 characters.
-    if e - s < MIN_TOKEN_CHARS {
-        return;
+/// Calls the sink for every token of `text`, in order.
+///
+/// Per block, `starts` marks the first byte of every run and `long` every
+/// byte followed by two more run bytes (looking into the next block), so
+/// `starts & long` are the starts of runs of 3+ bytes; shorter runs (fewer
+/// than 3 bytes is fewer than 3 characters) are never visited.
+#[inline]
+pub(crate) fn tokenize<S: TokenSink>(text: &str, sink: &mut S) {
+    let b = text.as_bytes();
+    let n = b.len();
+    let mut base = 0;
+    let mut cur = mask_at(b, 0);
+    let mut prev_top = 0u64;
+    while base < n {
+        let next = mask_at(b, base + 64);
+        let starts = cur & !((cur << 1) | prev_top);
+        let long = cur & ((cur >> 1) | (next << 63)) & ((cur >> 2) | (next << 62));
+        let mut ls = starts & long;
+        while ls != 0 {
+            let s = ls.trailing_zeros() as usize;
+            ls &= ls - 1;
+            let z = !cur & (u64::MAX << s);
+            let e = if z != 0 {
+                base + z.trailing_zeros() as usize
+            } else {
+                run_end(b, base + 64, next)
+            };
+            emit_long_run(text, base + s, e, sink);
+        }
+        prev_top = cur >> 63;
+        cur = next;
+        base += 64;
     }
+}
+
+/// End of a run that reaches the block boundary `from`; `next` is the mask
+/// of the block at `from`.
+#[inline(never)]
+fn run_end(b: &[u8], from: usize, next: u64) -> usize {
+    if next != u64::MAX {
+        return from + (!next).trailing_zeros() as usize;
+    }
+    let mut i = from + 64;
+    loop {
+        let m = mask_at(b, i);
+        if m != u64::MAX {
+            return i + (!m).trailing_zeros() as usize;
+        }
+        i += 64;
+    }
+}
+
+/// `text[s..e]` is a maximal run of 3+ ASCII-alphanumeric and non-ASCII
+/// bytes; both ends are character boundaries (the neighbours are ASCII or
+/// the ends of the text).
+#[inline(always)]
+fn emit_long_run<S: TokenSink>(text: &str, s: usize, e: usize, sink: &mut S) {
     let b = text.as_bytes();
     match hash_ascii_run(b, s, e) {
         Some(h) => sink.ascii_token(h, &b[s..e]),
@@ -562,6 +621,9 @@ mod tests {
             let h = token_hash(t.as_bytes());
             assert_eq!(hash_ascii_run(upper.as_bytes(), 0, len), Some(h));
             assert_eq!(hash_ascii_run(padded.as_bytes(), 0, len), Some(h));
+            let long_pad = format!("{upper}{}", " ".repeat(20));
+            assert_eq!(hash_ascii_run(long_pad.as_bytes(), 0, len), Some(h));
+            assert_eq!(hash_ascii_run_general(long_pad.as_bytes(), 0, len), Some(h));
         }
         assert_ne!(token_hash(b"abc"), token_hash(b"abcd"));
     }

@@ -5,6 +5,9 @@
 pub mod pii;
 pub mod secrets;
 
+/// Anchors of detectors whose every match contains a digit.
+pub const DIGITS: &[&str] = &["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
+
 /// Canonical form for values compared as digit strings (cards, SSNs).
 pub fn digits_only(s: &str) -> String {
     super::context::digits(s)

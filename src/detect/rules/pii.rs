@@ -2,7 +2,7 @@
 
 use std::ops::Range;
 
-use super::{alnum_upper, digits_only, lower};
+use super::{alnum_upper, digits_only, lower, DIGITS};
 use crate::detect::context::{bounded, char_after, char_before, is_word, near, WINDOW};
 use crate::detect::validators::{checksum, email, iban, ip, phone};
 use crate::detect::{Candidate, Category, Detector};
@@ -76,7 +76,7 @@ pub const PHONE: Detector = Detector {
     category: Category::Pii,
     description: "Telephone number: +international valid for its calling code, or national (with separators) in the US, GB, DE, FR, IN or CN plan",
     pattern: r"\+?\(?[0-9](?:[ ().\-/]*[0-9]){6,}",
-    anchors: &[],
+    anchors: DIGITS,
     context: &[],
     validator: phone_span,
     validator_name: "7-15 digits, no date shape, calling-code length table + US/GB/DE/FR/IN/CN plans",
@@ -174,7 +174,7 @@ pub const CREDIT_CARD: Detector = Detector {
     category: Category::Pii,
     description: "Payment card number (Visa, Mastercard, Amex, Discover, JCB, Diners, UnionPay)",
     pattern: r"[0-9](?:[ \-]?[0-9]){11,}",
-    anchors: &[],
+    anchors: DIGITS,
     context: &[],
     validator: card_span,
     validator_name: "issuer prefix + length + Luhn",
@@ -273,7 +273,7 @@ pub const IBAN: Detector = Detector {
     // Only the start: the value's end depends on the country's length, and
     // a spaced IBAN may end at any group boundary, so the validator walks on.
     pattern: r"[A-Za-z]{2}[0-9]{2}",
-    anchors: &[],
+    anchors: DIGITS,
     context: &[],
     validator: iban_span,
     validator_name: "registry length + BBAN shape + ISO 7064 mod 97-10",
@@ -346,7 +346,7 @@ pub const US_SSN: Detector = Detector {
     category: Category::Pii,
     description: "US Social Security number; dashed form alone, bare or spaced form with context",
     pattern: r"[0-9]{3}[ \-]?[0-9]{2}[ \-]?[0-9]{4}",
-    anchors: &[],
+    anchors: DIGITS,
     context: SSN_CONTEXT,
     validator: ssn_span,
     validator_name: "SSA area/group/serial rules + retired numbers; context unless dashed",
@@ -433,7 +433,7 @@ pub const IP_ADDRESS: Detector = Detector {
     category: Category::Pii,
     description: "IPv4 dotted quad or IPv6 address (any RFC 4291 text form)",
     pattern: r"[0-9A-Fa-f:]*:[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*|[0-9]+(?:\.[0-9]+){3,}",
-    anchors: &[],
+    anchors: &["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", ":"],
     context: &[],
     validator: ip_span,
     validator_name:
