@@ -87,7 +87,7 @@ impl Chunk {
         // Readers only push valid UTF-8 (they decode or replace invalid
         // bytes before pushing), so this cannot fail; fall back to "" rather
         // than panic if a reader ever breaks that contract.
-        std::str::from_utf8(&self.text[v.range()]).unwrap_or("")
+        simdutf8::basic::from_utf8(&self.text[v.range()]).unwrap_or("")
     }
 
     /// Intern a field path, returning its id. Linear search: a chunk rarely

@@ -156,20 +156,18 @@ pub fn produce(
     let mut eof = false;
     let mut any_data = false;
     while !eof {
-        // Fill to the target size.
+        // Fill to the target size. `read_to_end` on a `Take` reads into
+        // spare capacity without zero-filling it first.
         while buf.len() < CHUNK_BYTES {
-            let start = buf.len();
-            buf.resize(start + (256 << 10).max(CHUNK_BYTES - start).min(1 << 20), 0);
-            match reader.read(&mut buf[start..]) {
-                Ok(0) => {
-                    buf.truncate(start);
+            let want = (CHUNK_BYTES - buf.len()) as u64;
+            let before = buf.len();
+            match (&mut reader).take(want).read_to_end(&mut buf) {
+                Ok(_) if buf.len() == before => {
                     eof = true;
                     break;
                 }
-                Ok(n) => buf.truncate(start + n),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => buf.truncate(start),
+                Ok(_) => {}
                 Err(e) => {
-                    buf.truncate(start);
                     tail.problems.push(ReadProblem {
                         line: Some(lines_before + count_lines(&buf) + 1),
                         message: format!(
@@ -211,8 +209,10 @@ pub fn produce(
             buf.reserve(CHUNK_BYTES);
             continue;
         };
-        let rest = buf.split_off(cut);
-        let data = std::mem::replace(&mut buf, rest);
+        let mut next = Vec::with_capacity(CHUNK_BYTES + (64 << 10));
+        next.extend_from_slice(&buf[cut..]);
+        buf.truncate(cut);
+        let data = std::mem::replace(&mut buf, next);
         if data.is_empty() {
             continue;
         }
