@@ -113,6 +113,14 @@ struct ScanArgs {
     /// Highest bias signal that passes (default low).
     #[arg(long, value_enum)]
     max_bias: Option<Bias>,
+    /// Write every finding (file, line, row, field, detector, byte span) to
+    /// FILE as JSON lines. Values are not written unless --findings-values.
+    #[arg(long, value_name = "FILE")]
+    findings: Option<PathBuf>,
+    /// Include the matched values in the --findings file. They are raw PII
+    /// and secrets: only for a file you protect.
+    #[arg(long, requires = "findings")]
+    findings_values: bool,
     /// Do not fail on this gate: pii-density, consent, provenance, bias, secrets (repeatable).
     #[arg(long = "skip-gate", value_name = "GATE")]
     skip_gates: Vec<String>,
@@ -231,6 +239,11 @@ fn scan(args: ScanArgs) -> Result<u8> {
         provenance_fields: provenance,
     };
     let mut agg = Aggregate::new(scanner.detectors().to_vec(), found.files.clone());
+    if let Some(p) = &args.findings {
+        let f = scour::util::atomic::AtomicFile::create(p)
+            .with_context(|| format!("{}: cannot create", p.display()))?;
+        agg.write_findings(f, args.findings_values);
+    }
     let opts = PipelineOptions {
         threads,
         rules,
@@ -245,6 +258,10 @@ fn scan(args: ScanArgs) -> Result<u8> {
         .context("cannot start worker threads")?;
     if let Some(b) = &bar {
         b.finish_and_clear();
+    }
+    if let Some(p) = &args.findings {
+        agg.finish_findings()
+            .with_context(|| format!("{}: cannot write findings", p.display()))?;
     }
 
     let (mut report, failures) = build(&agg, &run, &gates);

@@ -609,3 +609,53 @@ fn error_list_is_capped_and_count_exact() {
     assert_eq!(r["errors"]["list"][99]["line"], 200);
     assert_eq!(r["malformed_rows"], 125);
 }
+
+// --findings writes every location; values only with --findings-values.
+#[test]
+fn findings_file_locations_and_opt_in_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("findings.jsonl");
+    let p = fixture("jsonl/chat-train.jsonl");
+    scan(&[&p], &["--findings", f.to_str().unwrap()], 1);
+    let lines: Vec<Value> = std::fs::read_to_string(&f)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 5);
+    assert!(lines.iter().all(|l| l.get("value").is_none()));
+    let aws = lines
+        .iter()
+        .find(|l| l["detector"] == "AWS_ACCESS_KEY_ID")
+        .unwrap();
+    assert_eq!(
+        (
+            aws["line"].as_u64(),
+            aws["row"].as_u64(),
+            aws["field"].as_str()
+        ),
+        (Some(4), Some(3), Some("text"))
+    );
+    scan(
+        &[&p],
+        &["--findings", f.to_str().unwrap(), "--findings-values"],
+        1,
+    );
+    let text = std::fs::read_to_string(&f).unwrap();
+    assert!(
+        text.contains("\"value\":\"AKIAZ3MPL4R7QW2XK5TN\""),
+        "{text}"
+    );
+    assert!(text.contains("\"value\":\"4111 1111 1111 1111\""));
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "no temp file left behind"
+    );
+    assert_eq!(
+        run(&["scan", "--findings-values", p.to_str().unwrap()])
+            .status
+            .code(),
+        Some(2)
+    );
+}

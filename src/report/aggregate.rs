@@ -44,6 +44,17 @@ pub struct FindingEntry {
     pub detector: u16,
     pub start: u32,
     pub end: u32,
+    /// The matched text: only collected when the user asked for values in
+    /// a findings file (`--findings-values`).
+    pub value: Option<String>,
+}
+
+/// What the findings file (`--findings`) receives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FindingsOutput {
+    None,
+    Locations,
+    WithValues,
 }
 
 /// What one chunk contributes.
@@ -57,7 +68,8 @@ pub struct ReportPart {
     fields: Vec<(String, FieldTally)>,
     /// (line, chunk-local row, message)
     errors: Vec<(Option<u64>, Option<u64>, String)>,
-    /// Findings with chunk-local rows, at most LIST_CAP.
+    /// Findings with chunk-local rows: at most LIST_CAP, or all of them
+    /// when a findings file is written.
     findings: Vec<FindingEntry>,
     /// Always set by `map`; an Option only so the part can be built first.
     vocab: Option<VocabPart>,
@@ -100,6 +112,9 @@ pub struct Aggregate {
     pub errors: Vec<ErrorEntry>,
     pub findings: Vec<FindingEntry>,
     pub vocab: VocabSummary,
+    findings_output: FindingsOutput,
+    findings_file: Option<crate::util::atomic::AtomicFile>,
+    findings_error: Option<std::io::Error>,
 }
 
 impl Aggregate {
@@ -128,6 +143,61 @@ impl Aggregate {
             errors: Vec::new(),
             findings: Vec::new(),
             vocab: VocabSummary::default(),
+            findings_output: FindingsOutput::None,
+            findings_file: None,
+            findings_error: None,
+        }
+    }
+
+    /// Stream every finding, in file and row order, to `file` as JSON lines.
+    pub fn write_findings(&mut self, file: crate::util::atomic::AtomicFile, with_values: bool) {
+        self.findings_file = Some(file);
+        self.findings_output = if with_values {
+            FindingsOutput::WithValues
+        } else {
+            FindingsOutput::Locations
+        };
+    }
+
+    /// Publish the findings file (temp file + fsync + rename).
+    pub fn finish_findings(&mut self) -> std::io::Result<()> {
+        if let Some(e) = self.findings_error.take() {
+            return Err(e);
+        }
+        match self.findings_file.take() {
+            Some(f) => f.commit(),
+            None => Ok(()),
+        }
+    }
+
+    fn emit_finding(&mut self, f: &FindingEntry) {
+        use std::io::Write;
+        let Some(out) = self.findings_file.as_mut() else {
+            return;
+        };
+        if self.findings_error.is_some() {
+            return;
+        }
+        let d = self.detectors[f.detector as usize];
+        let mut rec = serde_json::json!({
+            "file": self.files[f.file].display,
+            "line": f.line,
+            "row": f.row,
+            "field": f.field,
+            "detector": d.id,
+            "category": d.category.as_str(),
+            "start": f.start,
+            "end": f.end,
+        });
+        if let Some(v) = &f.value {
+            rec["value"] = serde_json::Value::String(v.clone());
+        }
+        let w = out.writer();
+        if let Err(e) = serde_json::to_writer(&mut *w, &rec)
+            .map_err(std::io::Error::from)
+            .and_then(|_| w.write_all(b"\n"))
+        {
+            self.findings_error = Some(e);
         }
     }
 
@@ -171,6 +241,7 @@ pub fn count_chars(b: &[u8]) -> u64 {
 /// The worker side of the report sink.
 pub struct ReportMap {
     categories: Vec<Category>,
+    output: FindingsOutput,
 }
 
 impl ChunkMap for ReportMap {
@@ -229,7 +300,7 @@ impl ChunkMap for ReportMap {
             let tally = &mut part.fields[v.path as usize].1;
             tally.findings += 1;
             *tally.by_detector.entry(d).or_insert(0) += 1;
-            if part.findings.len() < LIST_CAP {
+            if part.findings.len() < LIST_CAP || self.output != FindingsOutput::None {
                 let row = chunk.rows.get(v.row as usize).copied().unwrap_or_default();
                 part.findings.push(FindingEntry {
                     file: 0,
@@ -239,6 +310,12 @@ impl ChunkMap for ReportMap {
                     detector: d,
                     start: f.finding.start,
                     end: f.finding.end,
+                    value: (self.output == FindingsOutput::WithValues).then(|| {
+                        let t = chunk.value_text(&v);
+                        t.get(f.finding.start as usize..f.finding.end as usize)
+                            .unwrap_or("")
+                            .to_string()
+                    }),
                 });
             }
         }
@@ -253,6 +330,7 @@ impl Sink for Aggregate {
     fn mapper(&self) -> ReportMap {
         ReportMap {
             categories: self.detectors.iter().map(|d| d.category).collect(),
+            output: self.findings_output,
         }
     }
 
@@ -297,12 +375,13 @@ impl Sink for Aggregate {
             });
         }
         for mut f in part.findings {
-            if self.findings.len() >= LIST_CAP {
-                break;
-            }
             f.file = file;
             f.row += row_base;
-            self.findings.push(f);
+            self.emit_finding(&f);
+            if self.findings.len() < LIST_CAP {
+                f.value = None;
+                self.findings.push(f);
+            }
         }
         if let Some(v) = part.vocab {
             self.vocab.merge(v);

@@ -47,9 +47,83 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     res
 }
 
+/// A file written in a stream and published atomically by [`AtomicFile::commit`];
+/// dropped without committing, it leaves nothing behind.
+pub struct AtomicFile {
+    tmp: std::path::PathBuf,
+    target: std::path::PathBuf,
+    out: io::BufWriter<File>,
+    committed: bool,
+}
+
+impl AtomicFile {
+    pub fn create(target: &Path) -> io::Result<AtomicFile> {
+        let dir = match target.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => std::path::PathBuf::from("."),
+        };
+        let name = target.file_name().ok_or_else(|| {
+            io::Error::new(io::ErrorKind::InvalidInput, "output path has no file name")
+        })?;
+        let tmp = dir.join(format!(
+            ".{}.tmp-{}",
+            name.to_string_lossy(),
+            std::process::id()
+        ));
+        let f = File::create(&tmp)?;
+        Ok(AtomicFile {
+            tmp,
+            target: target.to_path_buf(),
+            out: io::BufWriter::with_capacity(1 << 20, f),
+            committed: false,
+        })
+    }
+
+    pub fn writer(&mut self) -> &mut io::BufWriter<File> {
+        &mut self.out
+    }
+
+    /// Flush, fsync, rename over the target, fsync the directory.
+    pub fn commit(mut self) -> io::Result<()> {
+        self.out.flush()?;
+        self.out.get_ref().sync_all()?;
+        fs::rename(&self.tmp, &self.target)?;
+        self.committed = true;
+        if let Some(d) = self.target.parent().filter(|d| !d.as_os_str().is_empty()) {
+            if let Ok(d) = File::open(d) {
+                let _ = d.sync_all();
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = fs::remove_file(&self.tmp);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn atomic_file_commits_or_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f.jsonl");
+        let mut f = AtomicFile::create(&p).unwrap();
+        writeln!(f.writer(), "one").unwrap();
+        drop(f);
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+        let mut f = AtomicFile::create(&p).unwrap();
+        writeln!(f.writer(), "two").unwrap();
+        f.commit().unwrap();
+        assert_eq!(fs::read_to_string(&p).unwrap(), "two\n");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
 
     #[test]
     fn replaces_the_target_and_leaves_no_temp_file() {
