@@ -10,10 +10,17 @@
 //! a bit mask ("ASCII alphanumeric or any non-ASCII byte"); runs of set bits are
 //! candidate tokens. A run of pure ASCII alphanumerics *is* a token: its
 //! lower-case form is `byte | 0x20` for every byte (true for digits as well), so
-//! it is hashed straight from the text, 16 bytes per step. A run that contains a
-//! non-ASCII byte is re-walked character by character (the slow path), which
-//! splits it at non-alphanumeric characters and lower-cases with
-//! `char::to_lowercase`.
+//! it is hashed straight from the text, 16 bytes per step. Runs shorter than 3
+//! bytes (so shorter than 3 characters) are skipped by mask arithmetic. A run
+//! that contains a non-ASCII byte is re-walked character by character (the
+//! slow path, with a table for the Basic Multilingual Plane), which splits it
+//! at non-alphanumeric characters; a token whose characters are all their own
+//! lower case (CJK, lower-case accented words) is then hashed from the text,
+//! any other is lower-cased with `char::to_lowercase` into a small buffer.
+//!
+//! Note: no Unicode normalisation is applied. Combining marks are not
+//! alphanumeric, so a decomposed (NFD) "u\u{308}" splits a word where the
+//! composed "ü" does not.
 //!
 //! Every token is identified by a fixed 64-bit hash of its lower-cased UTF-8
 //! bytes ([`token_hash`]); there is no per-process randomness, so results are
@@ -273,7 +280,7 @@ fn block_mask_swar(block: &[u8; 64]) -> u64 {
         let gea = f + ONES * (0x80 - b'a' as u64);
         let gtz = f + ONES * (0x7f - b'z' as u64);
         let hit = ((ge0 & !gt9) | (gea & !gtz) | hi) & HIGH;
-        let bits = (((hit >> 7) * 0x0102_0408_1020_4080) >> 56) & 0xff;
+        let bits = ((hit >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56) & 0xff;
         m |= bits << (8 * w);
     }
     m
