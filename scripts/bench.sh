@@ -1,27 +1,31 @@
 #!/usr/bin/env bash
 # Benchmark `scour scan` on a generated corpus, next to `rg -c` in the same run.
 #
-#   scripts/bench.sh SIZE_MB [--format jsonl|csv|txt|json] [--threads N]
+#   scripts/bench.sh SIZE_MB [--format jsonl|csv|txt|json|parquet] [--threads N]
 #                            [--seed S] [--runs R]
 #
 # Builds scour (cargo build --release) in the repository holding this script,
 # generates bench-data/corpus-<SIZE>mb-s<SEED>.<FORMAT> (reused when it exists
-# with the same size/seed/format/generator), warms the page cache, then times:
+# with the same size/seed/format/generator; parquet: the JSONL corpus converted
+# by examples/make_bench_parquet.rs, same rows), warms the page cache, counts
+# the rows (one untimed scan), then times:
 #   scour scan FILE --quiet --output /dev/null --threads N   (R runs, default 3)
-#   rg -c with six PII patterns over FILE                     (R runs)
+#   rg -c with six PII patterns over FILE (parquet: its JSONL) (R runs)
 #   scour ... --threads 1                                     (R runs; 1 if slow)
-# and prints medians, MB/s (10^6 bytes / wall second), peak RSS and a summary
-# block to paste into a note. scour exiting 1 (a gate failed) is normal here.
+# and prints medians, MB/s (10^6 bytes of FILE / wall second), rows/s, peak RSS
+# and a summary block to paste into a note. scour exiting 1 (a gate failed) is
+# normal here.
 #
 # Environment:
-#   SCOUR_BIN=/path/to/binary  time this binary instead; skips cargo build
+#   SCOUR_BIN=/path/to/binary  time this binary instead; skips cargo build (the
+#                              parquet converter is still built when needed)
 #   BENCH_DATA=/dir            where corpora live (default: <repo>/bench-data)
 #   CARGO_TARGET_DIR           honoured when locating target/release/scour
 # Exit status: 0 done; 1 scour exited 2 or crashed; 2 usage or setup error.
 
 set -uo pipefail
 
-usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 die() { echo "bench.sh: $*" >&2; exit 2; }
 log() { echo ">> $*" >&2; }
 
@@ -44,7 +48,7 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$SIZE" ] || usage
 [[ $SIZE =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "SIZE_MB must be a number, got '$SIZE'"
-case "$FORMAT" in jsonl|csv|txt|json) ;; *) die "--format must be jsonl, csv, txt or json" ;; esac
+case "$FORMAT" in jsonl|csv|txt|json|parquet) ;; *) die "--format must be jsonl, csv, txt, json or parquet" ;; esac
 [[ $SEED =~ ^[0-9]+$ ]] || die "--seed must be a non-negative integer"
 [[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "--runs must be a positive integer"
 NPROC=$(nproc)
@@ -86,25 +90,50 @@ fi
 
 # ---------------------------------------------------------------- corpus
 mkdir -p "$DATA" || die "cannot create $DATA"
-FILE=$DATA/corpus-${SIZE}mb-s${SEED}.${FORMAT}
+GEN_FORMAT=$FORMAT
+[ "$FORMAT" = parquet ] && GEN_FORMAT=jsonl   # parquet is converted from JSONL
+SRC=$DATA/corpus-${SIZE}mb-s${SEED}.${GEN_FORMAT}
 GEN=$SCRIPT_DIR/gen_corpus.py
-STAMP="size=$SIZE seed=$SEED format=$FORMAT gen=$(sha256sum "$GEN" | cut -c1-16) $(python3 -V 2>&1)"
-if [ -f "$FILE" ] && [ "$(cat "$FILE.stamp" 2>/dev/null)" = "$STAMP" ]; then
-  log "reusing $FILE"
+STAMP="size=$SIZE seed=$SEED format=$GEN_FORMAT gen=$(sha256sum "$GEN" | cut -c1-16) $(python3 -V 2>&1)"
+if [ -f "$SRC" ] && [ "$(cat "$SRC.stamp" 2>/dev/null)" = "$STAMP" ]; then
+  log "reusing $SRC"
 else
-  log "generating $FILE"
-  rm -f "$FILE" "$FILE.stamp"
+  log "generating $SRC"
+  rm -f "$SRC" "$SRC.stamp"
   t0=$(date +%s%N)
-  python3 "$GEN" --size-mb "$SIZE" --format "$FORMAT" --seed "$SEED" "$FILE.tmp" \
-    || { rm -f "$FILE.tmp"; die "gen_corpus.py failed"; }
+  python3 "$GEN" --size-mb "$SIZE" --format "$GEN_FORMAT" --seed "$SEED" "$SRC.tmp" \
+    || { rm -f "$SRC.tmp"; die "gen_corpus.py failed"; }
   t1=$(date +%s%N)
-  mv "$FILE.tmp" "$FILE" && echo "$STAMP" >"$FILE.stamp"
+  mv "$SRC.tmp" "$SRC" && echo "$STAMP" >"$SRC.stamp"
   log "generated in $(awk -v ns=$((t1 - t0)) 'BEGIN{printf "%.1f", ns/1e9}') s"
 fi
+FILE=$SRC
+if [ "$FORMAT" = parquet ]; then
+  # Same rows, same order: examples/make_bench_parquet.rs (snappy, row groups
+  # of 100,000 rows). Reused while the JSONL and the converter are unchanged.
+  FILE=$DATA/corpus-${SIZE}mb-s${SEED}.parquet
+  CONV=$ROOT/examples/make_bench_parquet.rs
+  PQ_STAMP="$STAMP conv=$(sha256sum "$CONV" | cut -c1-16)"
+  if [ -f "$FILE" ] && [ "$(cat "$FILE.stamp" 2>/dev/null)" = "$PQ_STAMP" ]; then
+    log "reusing $FILE"
+  else
+    command -v cargo >/dev/null || die "cargo is needed to build examples/make_bench_parquet.rs"
+    log "cargo build --release --example make_bench_parquet"
+    (cd "$ROOT" && cargo build --release --quiet --example make_bench_parquet) \
+      || die "cargo build --release --example make_bench_parquet failed"
+    CONV_BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/examples/make_bench_parquet
+    log "converting $SRC to $FILE"
+    rm -f "$FILE" "$FILE.stamp"
+    "$CONV_BIN" "$SRC" "$FILE.tmp" || { rm -f "$FILE.tmp"; die "make_bench_parquet failed"; }
+    mv "$FILE.tmp" "$FILE" && echo "$PQ_STAMP" >"$FILE.stamp"
+  fi
+fi
 BYTES=$(stat -c %s "$FILE")
+SRC_BYTES=$(stat -c %s "$SRC")
 
 log "warming the page cache"
 cat "$FILE" >/dev/null
+[ "$SRC" = "$FILE" ] || cat "$SRC" >/dev/null
 
 # ---------------------------------------------------------------- helpers
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/scour-bench.XXXXXX")
@@ -127,7 +156,10 @@ run_timed() {
 }
 
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else printf "%.4f\n", (a[NR/2]+a[NR/2+1])/2}'; }
-mbps() { awk -v b="$BYTES" -v s="$1" 'BEGIN{ if (s > 0) printf "%.1f", b/1e6/s; else print "inf" }'; }
+# mbps SECONDS [BYTES]: 10^6 bytes (default: of FILE) per second
+mbps() { awk -v b="${2:-$BYTES}" -v s="$1" 'BEGIN{ if (s > 0) printf "%.1f", b/1e6/s; else print "inf" }'; }
+# rps SECONDS: rows per second (ROWS from the untimed first scan)
+rps() { awk -v r="$ROWS" -v s="$1" 'BEGIN{ if (r !~ /^[0-9]+$/) print "?"; else if (s > 0) printf "%.0f", r/s; else print "inf" }'; }
 fmt3() { local out="" x; for x in "$@"; do out="$out${out:+/}$(printf '%.3f' "$x")"; done; echo "$out"; }
 
 FAILED=0
@@ -147,9 +179,23 @@ scour_runs() {
     fi
     S_WALLS+=("$WALL"); S_CPUS+=("$CPU"); S_RC=$RC
     [ "${RSS_KB:-0}" -gt "$S_RSS_MAX" ] && S_RSS_MAX=$RSS_KB
-    log "$tag run $i: ${WALL} s, $(mbps "$WALL") MB/s, exit $RC, peak RSS $((RSS_KB / 1024)) MiB"
+    log "$tag run $i: ${WALL} s, $(mbps "$WALL") MB/s, $(rps "$WALL") rows/s, exit $RC, peak RSS $((RSS_KB / 1024)) MiB"
   done
 }
+
+# ---------------------------------------------------------------- rows
+# One untimed scan (also a warm-up) writes a report; its row_count is the
+# number of rows for rows/s (same rows for a parquet file and its JSONL).
+ROWS="?"
+run_timed rows "$BIN" scan "$FILE" --quiet --output "$WORK/rows.json" --threads "$THREADS"
+if [ $SIGNALED -eq 0 ] && { [ $RC -eq 0 ] || [ $RC -eq 1 ]; }; then
+  ROWS=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["row_count"])' \
+    "$WORK/rows.json" 2>/dev/null) || ROWS="?"
+  [[ $ROWS =~ ^[0-9]+$ ]] || ROWS="?"
+  log "untimed scan: $ROWS rows, ${WALL} s"
+else
+  log "untimed scan failed (exit $RC); rows/s will be '?'"
+fi
 
 # ---------------------------------------------------------------- scour, N threads
 scour_runs scour "$THREADS" "$RUNS" || exit 1
@@ -174,20 +220,23 @@ RG_PATTERNS=(
 RG_ARGS=(--no-config -c)
 for p in "${RG_PATTERNS[@]}"; do RG_ARGS+=(-e "$p"); done
 RG_MED="" RG_MBPS="n/a" RATIO="n/a" RG_LINES="?" RG_VER="ripgrep not available"
+# rg on a Parquet file would search compressed bytes: it reads the JSONL of
+# the same rows instead, so the ratio compares rows/s.
+RG_FILE=$SRC RG_BYTES=$SRC_BYTES
 if [ $HAVE_RG -eq 1 ]; then
   RG_VER=$(rg --version 2>/dev/null | sed -n 1p)
   RG_WALLS=()
   for ((i = 1; i <= RUNS; i++)); do
-    run_timed "rg$i" rg "${RG_ARGS[@]}" "$FILE"
+    run_timed "rg$i" rg "${RG_ARGS[@]}" "$RG_FILE"
     if [ $RC -gt 1 ] || [ $SIGNALED -eq 1 ]; then
       log "rg failed (exit $RC): $(head -c 300 "$WORK/rg$i.err")"; RG_WALLS=(); break
     fi
     RG_WALLS+=("$WALL"); RG_LINES=$(head -n1 "$WORK/rg$i.out"); RG_LINES=${RG_LINES:-0}
-    log "rg run $i: ${WALL} s, $(mbps "$WALL") MB/s, $RG_LINES matching lines"
+    log "rg run $i: ${WALL} s, $(mbps "$WALL" "$RG_BYTES") MB/s, $(rps "$WALL") rows/s, $RG_LINES matching lines"
   done
   if [ ${#RG_WALLS[@]} -gt 0 ]; then
     RG_MED=$(printf '%.3f' "$(median "${RG_WALLS[@]}")")
-    RG_MBPS=$(mbps "$RG_MED")
+    RG_MBPS=$(mbps "$RG_MED" "$RG_BYTES")
     RATIO=$(awk -v a="$RG_MED" -v b="$SC_MED" 'BEGIN{ if (b > 0) printf "%.2f", a/b; else print "n/a" }')
   fi
 fi
@@ -214,16 +263,23 @@ COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo "?")
 BRANCH=$(git -C "$ROOT" rev-parse --abbrev-ref HEAD 2>/dev/null || echo "?")
 [ -n "$(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null)" ] && COMMIT="$COMMIT+dirty"
 [ -n "${SCOUR_BIN:-}" ] && COMMIT="$COMMIT (SCOUR_BIN=$BIN)"
+PQ_NOTE="" SC_SRC_NOTE="" RG_NOTE="" RATIO_NOTE=""
+if [ "$FORMAT" = parquet ]; then
+  PQ_NOTE=" (converted from $(basename "$SRC") = $SRC_BYTES bytes; snappy, row groups of 100000 rows)"
+  SC_SRC_NOTE=" (= $(mbps "$SC_MED" "$SRC_BYTES") MB/s of the JSONL)"
+  RG_NOTE=", over $(basename "$SRC")"
+  RATIO_NOTE=" (same rows: rows/s ratio)"
+fi
 
 cat <<EOF
 
 ==== scour bench $(date -u +%Y-%m-%dT%H:%MZ) ====
 machine : nproc=$NPROC; $CPU_MODEL; simd:${SIMD:- none of avx2/avx512f/sha_ni}; ${MEM_GB} GB RAM; Linux $(uname -r)
 build   : $COMMIT on $BRANCH
-corpus  : $(basename "$FILE") = $BYTES bytes ($FORMAT, seed $SEED), page cache warm
-scour   : --threads $THREADS  median $(printf '%.3f' "$SC_MED") s of ${#SC_WALLS[@]} ($(fmt3 "${SC_WALLS[@]}"))  $SC_MBPS MB/s  peak RSS $SC_RSS_MB MB  cpu ${SC_CPU} s  exit $SC_RC
-scour 1t: --threads 1  median $(printf '%.3f' "$S1_MED") s of $N1  $S1_MBPS MB/s  speed-up ${THREADS}t/1t = ${SPEEDUP}x
-rg -c   : 6 patterns   median ${RG_MED:-n/a} s of $RUNS  $RG_MBPS MB/s  ($RG_VER, 1 file = 1 thread, $RG_LINES matching lines)
-ratio   : scour/rg throughput = ${RATIO}x
+corpus  : $(basename "$FILE") = $BYTES bytes ($FORMAT, seed $SEED), $ROWS rows, page cache warm$PQ_NOTE
+scour   : --threads $THREADS  median $(printf '%.3f' "$SC_MED") s of ${#SC_WALLS[@]} ($(fmt3 "${SC_WALLS[@]}"))  $SC_MBPS MB/s  $(rps "$SC_MED") rows/s$SC_SRC_NOTE  peak RSS $SC_RSS_MB MB  cpu ${SC_CPU} s  exit $SC_RC
+scour 1t: --threads 1  median $(printf '%.3f' "$S1_MED") s of $N1  $S1_MBPS MB/s  $(rps "$S1_MED") rows/s  speed-up ${THREADS}t/1t = ${SPEEDUP}x
+rg -c   : 6 patterns   median ${RG_MED:-n/a} s of $RUNS  $RG_MBPS MB/s  $([ -n "$RG_MED" ] && rps "$RG_MED" || echo n/a) rows/s  ($RG_VER, 1 file = 1 thread, $RG_LINES matching lines$RG_NOTE)
+ratio   : scour/rg throughput = ${RATIO}x$RATIO_NOTE
 EOF
 exit $FAILED

@@ -424,3 +424,40 @@ fn bench_scan_prose() {
         );
     }
 }
+
+/// Differential testing against the conformance oracle (`check.py`): reads
+/// `SCOUR_DIFF_IN` (one JSON array `[entity, text]` per line) and writes
+/// `1`/`0` per line (what `scan_one` found) to `SCOUR_DIFF_OUT`; a script
+/// compares that with check.py's reference functions on the same texts.
+#[test]
+#[ignore]
+fn dump_scan_one() {
+    let (Ok(inp), Ok(outp)) = (
+        std::env::var("SCOUR_DIFF_IN"),
+        std::env::var("SCOUR_DIFF_OUT"),
+    ) else {
+        eprintln!("set SCOUR_DIFF_IN and SCOUR_DIFF_OUT");
+        return;
+    };
+    let s = scanner();
+    let mut scratch = s.scratch();
+    let mut out = Vec::new();
+    let mut result = String::new();
+    for line in std::fs::read_to_string(inp).expect("input").lines() {
+        let (ent, text): (String, String) = serde_json::from_str(line).expect("json line");
+        let found = match s.detectors().iter().position(|d| d.id == ent) {
+            Some(d) => {
+                s.scan_one(d, &text, &mut scratch, &mut out);
+                if out.is_empty() {
+                    "0"
+                } else {
+                    "1"
+                }
+            }
+            None => "-",
+        };
+        result.push_str(found);
+        result.push('\n');
+    }
+    std::fs::write(outp, result).expect("output");
+}

@@ -188,6 +188,11 @@ mod tests {
         for (n, prefix) in [(100_000u64, "tok"), (1_000_000, "id_"), (1_000_000, "x")] {
             let h = fill(n, prefix);
             let e = rel_err(&h, n);
+            eprintln!(
+                "HLL n={n} ({prefix}...): estimate {:.0}, error {:.3} %",
+                h.estimate(),
+                100.0 * e
+            );
             assert!(e < 0.03, "n={n} estimate={} err={e}", h.estimate());
         }
     }

@@ -53,7 +53,7 @@
 //! had to drop tokens, a different chunking may give slightly different
 //! (equally bounded) counts.
 
-pub mod heavy;
+mod heavy;
 pub mod hll;
 pub mod tokens;
 pub mod zipf;
@@ -68,8 +68,8 @@ pub use zipf::{bias_signal, BiasSignal, ZipfFit, ZIPF_MAX_RANKS};
 
 /// Default number of counters of the heavy-hitters summary.
 pub const DEFAULT_CAPACITY: usize = 1 << 16;
-/// Largest accepted capacity (keeps arena offsets within 32 bits).
-pub const MAX_CAPACITY: usize = 1 << 24;
+/// Largest accepted capacity (keeps string-arena offsets well within 32 bits).
+pub const MAX_CAPACITY: usize = 1 << 22;
 /// Number of top tokens listed in the report.
 pub const TOP_TOKENS: usize = 20;
 /// The `method` string of [`CounterBounds`].

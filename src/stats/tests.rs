@@ -117,6 +117,14 @@ fn example_sentence_counts() {
 }
 
 #[test]
+fn parts_are_send() {
+    fn send<T: Send + 'static>() {}
+    send::<VocabPart>();
+    send::<VocabSummary>();
+    send::<VocabCounter>();
+}
+
+#[test]
 fn empty_input() {
     let mut c = VocabCounter::new();
     let mut s = VocabSummary::default();
@@ -621,6 +629,25 @@ fn throughput_english_prose() {
         text.push_str(if rng.next() % 12 == 0 { ".\n\n" } else { " " });
     }
     measure("synthetic Zipf(1), 1M words", &text);
+    // Non-ASCII: Zipf-ish pseudo-words of 2-4 CJK characters and accented
+    // Latin words (the character-by-character path).
+    let mut text = String::new();
+    let accented = [
+        "café", "naïve", "Übung", "straße", "résumé", "Ørsted", "años",
+    ];
+    while text.len() < 4 << 20 {
+        if rng.next() % 2 == 0 {
+            let len = 2 + rng.next() % 3;
+            for _ in 0..len {
+                let c = 0x4e00 + (rng.next() % 3000) as u32;
+                text.push(char::from_u32(c).unwrap());
+            }
+        } else {
+            text.push_str(accented[(rng.next() % accented.len() as u64) as usize]);
+        }
+        text.push_str(if rng.next() % 12 == 0 { "。\n\n" } else { " " });
+    }
+    measure("non-ASCII (CJK and accented Latin)", &text);
     assert!(
         any,
         "no English prose found (python3 pydoc_data or /usr/share/common-licenses)"

@@ -10,10 +10,17 @@
 //! a bit mask ("ASCII alphanumeric or any non-ASCII byte"); runs of set bits are
 //! candidate tokens. A run of pure ASCII alphanumerics *is* a token: its
 //! lower-case form is `byte | 0x20` for every byte (true for digits as well), so
-//! it is hashed straight from the text, 16 bytes per step. A run that contains a
-//! non-ASCII byte is re-walked character by character (the slow path), which
-//! splits it at non-alphanumeric characters and lower-cases with
-//! `char::to_lowercase`.
+//! it is hashed straight from the text, 16 bytes per step. Runs shorter than 3
+//! bytes (so shorter than 3 characters) are skipped by mask arithmetic. A run
+//! that contains a non-ASCII byte is re-walked character by character (the
+//! slow path, with a table for the Basic Multilingual Plane), which splits it
+//! at non-alphanumeric characters; a token whose characters are all their own
+//! lower case (CJK, lower-case accented words) is then hashed from the text,
+//! any other is lower-cased with `char::to_lowercase` into a small buffer.
+//!
+//! Note: no Unicode normalisation is applied. Combining marks are not
+//! alphanumeric, so a decomposed (NFD) "u\u{308}" splits a word where the
+//! composed "ü" does not.
 //!
 //! Every token is identified by a fixed 64-bit hash of its lower-cased UTF-8
 //! bytes ([`token_hash`]); there is no per-process randomness, so results are
@@ -56,9 +63,28 @@ fn finalize(state: u64, len: usize) -> u64 {
 /// zero-padded; each block is read as two little-endian `u64`s and absorbed
 /// with a folded 128-bit multiply; the length is mixed in at the end.
 pub fn token_hash(bytes: &[u8]) -> u64 {
-    let mut h = StreamHasher::new();
-    h.push(bytes);
-    h.finish()
+    let len = bytes.len();
+    if len == 0 {
+        return finalize(SEED, 0);
+    }
+    let mut state = SEED;
+    let mut i = 0;
+    while len - i > 16 {
+        let a = u64::from_le_bytes(bytes[i..i + 8].try_into().unwrap());
+        let b = u64::from_le_bytes(bytes[i + 8..i + 16].try_into().unwrap());
+        state = absorb(state, a, b);
+        i += 16;
+    }
+    let rest = len - i; // 1..=16
+    let (a, b) = if rest > 8 {
+        (
+            u64::from_le_bytes(bytes[i..i + 8].try_into().unwrap()),
+            load_partial(bytes, i + 8, rest - 8),
+        )
+    } else {
+        (load_partial(bytes, i, rest), 0)
+    };
+    finalize(absorb(state, a, b), len)
 }
 
 /// Incremental form of [`token_hash`] for the slow (non-ASCII) path.
@@ -95,11 +121,10 @@ impl StreamHasher {
 
     #[inline]
     fn absorb_buf(&mut self) {
-        for b in &mut self.buf[self.fill..] {
-            *b = 0;
-        }
-        let a = u64::from_le_bytes(self.buf[..8].try_into().unwrap());
-        let b = u64::from_le_bytes(self.buf[8..].try_into().unwrap());
+        // Bytes past `fill` are stale; the masks zero them.
+        let [ma, mb] = LEN_MASKS[self.fill];
+        let a = u64::from_le_bytes(self.buf[..8].try_into().unwrap()) & ma;
+        let b = u64::from_le_bytes(self.buf[8..].try_into().unwrap()) & mb;
         self.state = absorb(self.state, a, b);
         self.fill = 0;
     }
@@ -255,7 +280,7 @@ fn block_mask_swar(block: &[u8; 64]) -> u64 {
         let gea = f + ONES * (0x80 - b'a' as u64);
         let gtz = f + ONES * (0x7f - b'z' as u64);
         let hit = ((ge0 & !gt9) | (gea & !gtz) | hi) & HIGH;
-        let bits = (((hit >> 7) * 0x0102_0408_1020_4080) >> 56) & 0xff;
+        let bits = ((hit >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56) & 0xff;
         m |= bits << (8 * w);
     }
     m
@@ -373,69 +398,147 @@ fn emit_long_run<S: TokenSink>(text: &str, s: usize, e: usize, sink: &mut S) {
     }
 }
 
-/// A run with non-ASCII characters: split at non-alphanumeric characters,
-/// lower-case with `char::to_lowercase`, hash incrementally.
-#[cold]
-#[inline(never)]
-fn slow_run<S: TokenSink>(run: &str, sink: &mut S) {
-    let mut hasher = StreamHasher::new();
-    let mut chars = 0usize;
-    let mut shown = [0u8; MAX_TOKEN_BYTES];
-    let mut shown_len = 0usize;
-    let mut shown_full = false;
-    let mut flush = |hasher: &mut StreamHasher,
-                     chars: &mut usize,
-                     shown_len: &mut usize,
-                     shown_full: &mut bool,
-                     shown: &[u8; MAX_TOKEN_BYTES]| {
-        if *chars >= MIN_TOKEN_CHARS {
-            sink.unicode_token(hasher.finish(), &shown[..*shown_len]);
-        }
-        *hasher = StreamHasher::new();
-        *chars = 0;
-        *shown_len = 0;
-        *shown_full = false;
-    };
-    for c in run.chars() {
-        if !c.is_alphanumeric() {
-            flush(
-                &mut hasher,
-                &mut chars,
-                &mut shown_len,
-                &mut shown_full,
-                &shown,
-            );
-            continue;
-        }
-        chars += 1;
-        let mut put = |lc: char| {
-            let mut enc = [0u8; 4];
-            let s = lc.encode_utf8(&mut enc).as_bytes();
-            hasher.push(s);
-            if !shown_full {
-                if shown_len + s.len() <= MAX_TOKEN_BYTES {
-                    shown[shown_len..shown_len + s.len()].copy_from_slice(s);
-                    shown_len += s.len();
-                } else {
-                    shown_full = true;
-                }
+/// Per-character facts for the Basic Multilingual Plane, computed once from
+/// the standard library: `alnum` is [`char::is_alphanumeric`], `same` says
+/// that [`char::to_lowercase`] is the character itself. (Table lookups instead
+/// of the standard library's binary searches: several times faster on CJK.)
+struct Bmp {
+    alnum: [u64; 1024],
+    same: [u64; 1024],
+}
+
+fn bmp() -> &'static Bmp {
+    static BMP: std::sync::OnceLock<Box<Bmp>> = std::sync::OnceLock::new();
+    BMP.get_or_init(|| {
+        let mut t = Box::new(Bmp {
+            alnum: [0; 1024],
+            same: [0; 1024],
+        });
+        for c in (0..0x1_0000u32).filter_map(char::from_u32) {
+            let (w, bit) = ((c as u32 >> 6) as usize, 1u64 << (c as u32 & 63));
+            if c.is_alphanumeric() {
+                t.alnum[w] |= bit;
             }
-        };
-        if c.is_ascii() {
-            put(c.to_ascii_lowercase());
-        } else {
-            for lc in c.to_lowercase() {
-                put(lc);
+            if lower_is_same(c) {
+                t.same[w] |= bit;
+            }
+        }
+        t
+    })
+}
+
+fn lower_is_same(c: char) -> bool {
+    let mut l = c.to_lowercase();
+    l.next() == Some(c) && l.next().is_none()
+}
+
+/// (is alphanumeric, lower-cases to itself)
+#[inline(always)]
+fn classify(c: char, t: &Bmp) -> (bool, bool) {
+    let u = c as u32;
+    if u < 0x1_0000 {
+        let (w, b) = ((u >> 6) as usize, u & 63);
+        ((t.alnum[w] >> b) & 1 != 0, (t.same[w] >> b) & 1 != 0)
+    } else {
+        (c.is_alphanumeric(), lower_is_same(c))
+    }
+}
+
+/// One token being lower-cased character by character.
+struct Builder {
+    hasher: StreamHasher,
+    shown: [u8; MAX_TOKEN_BYTES],
+    shown_len: usize,
+    shown_full: bool,
+}
+
+impl Builder {
+    #[inline]
+    fn new() -> Self {
+        Builder {
+            hasher: StreamHasher::new(),
+            shown: [0; MAX_TOKEN_BYTES],
+            shown_len: 0,
+            shown_full: false,
+        }
+    }
+
+    /// Appends the lower-cased bytes (1..=4) of one character.
+    #[inline(always)]
+    fn push(&mut self, bytes: &[u8]) {
+        self.hasher.push(bytes);
+        if !self.shown_full {
+            if self.shown_len + bytes.len() <= MAX_TOKEN_BYTES {
+                // A byte loop: these copies are too short for memcpy.
+                for &b in bytes {
+                    self.shown[self.shown_len] = b;
+                    self.shown_len += 1;
+                }
+            } else {
+                self.shown_full = true;
             }
         }
     }
-    flush(
-        &mut hasher,
-        &mut chars,
-        &mut shown_len,
-        &mut shown_full,
-        &shown,
-    );
+}
+
+/// A run with non-ASCII characters: split at non-alphanumeric characters,
+/// lower-case with `char::to_lowercase`, hash.
+///
+/// A token whose characters all lower-case to themselves (CJK, lower-case
+/// accented words, ...) is hashed straight from the text like an ASCII token;
+/// only tokens that change under lower-casing are rebuilt character by
+/// character.
+#[cold]
+#[inline(never)]
+fn slow_run<S: TokenSink>(run: &str, sink: &mut S) {
+    let t = bmp();
+    let mut start = 0;
+    let mut chars = 0;
+    let mut same = true;
+    for (i, c) in run.char_indices() {
+        let (alnum, unchanged) = classify(c, t);
+        if !alnum {
+            if chars >= MIN_TOKEN_CHARS {
+                emit_unicode(&run[start..i], same, t, sink);
+            }
+            chars = 0;
+            continue;
+        }
+        if chars == 0 {
+            start = i;
+            same = true;
+        }
+        chars += 1;
+        same &= unchanged;
+    }
+    if chars >= MIN_TOKEN_CHARS {
+        emit_unicode(&run[start..], same, t, sink);
+    }
+}
+
+/// `token` is a whole token as written (alphanumeric characters only).
+#[inline]
+fn emit_unicode<S: TokenSink>(token: &str, same: bool, t: &Bmp, sink: &mut S) {
+    if same {
+        sink.unicode_token(
+            token_hash(token.as_bytes()),
+            display_prefix(token).as_bytes(),
+        );
+        return;
+    }
+    let bytes = token.as_bytes();
+    let mut tok = Builder::new();
+    for (i, c) in token.char_indices() {
+        if classify(c, t).1 {
+            tok.push(&bytes[i..i + c.len_utf8()]);
+        } else {
+            for lc in c.to_lowercase() {
+                let mut enc = [0u8; 4];
+                tok.push(lc.encode_utf8(&mut enc).as_bytes());
+            }
+        }
+    }
+    sink.unicode_token(tok.hasher.finish(), &tok.shown[..tok.shown_len]);
 }
 
 /// The tokens of `text` as owned strings (not truncated), by the plain
@@ -596,6 +699,18 @@ mod tests {
     }
 
     #[test]
+    fn bmp_table_agrees_with_std() {
+        let t = bmp();
+        for c in (0..0x11_0000u32).step_by(1).filter_map(char::from_u32) {
+            assert_eq!(
+                classify(c, t),
+                (c.is_alphanumeric(), lower_is_same(c)),
+                "{c:?}"
+            );
+        }
+    }
+
+    #[test]
     fn swar_and_sse2_masks_agree() {
         let mut block = [0u8; 64];
         for start in 0..4u32 {
@@ -626,5 +741,15 @@ mod tests {
             assert_eq!(hash_ascii_run_general(long_pad.as_bytes(), 0, len), Some(h));
         }
         assert_ne!(token_hash(b"abc"), token_hash(b"abcd"));
+        // The streaming hasher agrees with the slice hasher at every length
+        // and however the bytes are pushed.
+        let text: Vec<u8> = (0..200u32).map(|i| (i * 7 + 3) as u8).collect();
+        for len in 0..text.len() {
+            let mut h = StreamHasher::new();
+            for piece in text[..len].chunks(3) {
+                h.push(piece);
+            }
+            assert_eq!(h.finish(), token_hash(&text[..len]), "len {len}");
+        }
     }
 }

@@ -2,7 +2,7 @@
 
 use std::ops::Range;
 
-use super::{alnum_upper, digits_only, lower, DIGITS};
+use super::{alnum_upper, digits_only, grouped_digits, lower, split_3_2_4, DIGITS};
 use crate::detect::context::{bounded, char_after, char_before, is_word, near, WINDOW};
 use crate::detect::validators::{checksum, email, iban, ip, phone};
 use crate::detect::{Candidate, Category, Detector};
@@ -102,6 +102,7 @@ pub const PHONE: Detector = Detector {
         "ISBN 978-3-16-148410-0",
         "on 15/01/2024 415 555",
         "v1.415.555.2671",
+        "US support: +4 415-555-2671 on weekdays.",
     ],
 };
 
@@ -127,6 +128,15 @@ fn phone_span(c: &Candidate<'_>) -> Option<Range<usize>> {
         return None;
     }
     let digits = &buf[..n];
+    // A calling code is never split across groups: `+4 415 ...` is not +44.
+    let first_group = v
+        .trim_start_matches(['+', '('])
+        .bytes()
+        .take_while(u8::is_ascii_digit)
+        .count();
+    if intl && phone::calling_code_len(digits).is_some_and(|k| k > first_group) {
+        return None;
+    }
     let ok = if intl {
         // `+44 (0)20 ...`: the bracketed trunk zero is not dialled.
         match v.find("(0)") {
@@ -229,29 +239,6 @@ pub fn card_issuer_ok(d: &[u8]) -> bool {
     }
 }
 
-/// Digits of a grouped number whose groups use one kind of separator
-/// (space or dash), at most `N` of them.
-fn grouped_digits<const N: usize>(v: &str) -> Option<([u8; N], usize)> {
-    let (mut space, mut dash) = (false, false);
-    let mut buf = [0u8; N];
-    let mut n = 0;
-    for b in v.bytes() {
-        match b {
-            b'0'..=b'9' => {
-                *buf.get_mut(n)? = b;
-                n += 1;
-            }
-            b' ' => space = true,
-            b'-' => dash = true,
-            _ => return None,
-        }
-    }
-    if space && dash {
-        return None;
-    }
-    Some((buf, n))
-}
-
 fn card_span(c: &Candidate<'_>) -> Option<Range<usize>> {
     if char_before(c.text, c.start).is_some_and(|p| p.is_ascii_digit() || p == '-')
         || char_after(c.text, c.end).is_some_and(|n| n.is_ascii_digit())
@@ -333,7 +320,7 @@ fn iban_span(c: &Candidate<'_>) -> Option<Range<usize>> {
 
 const SSN_CONTEXT: &[&str] = &[
     "SSN",
-    "social security",
+    "*social security*",
     "SS#",
     "soc sec*",
     "soc. sec*",
@@ -385,36 +372,6 @@ pub fn ssn_ok(d: &[u8; 9]) -> bool {
     !matches!(d, b"078051120" | b"219099999" | b"457555462")
 }
 
-/// Splits `AAA?GG?SSSS` into its nine digits and its separator (`None` for
-/// none); `None` overall when the two separators differ.
-pub fn split_3_2_4(v: &str) -> Option<([u8; 9], Option<u8>)> {
-    let b = v.as_bytes();
-    let mut d = [0u8; 9];
-    let mut n = 0;
-    let mut seps = [0u8; 2];
-    let mut s = 0;
-    for &x in b {
-        if x.is_ascii_digit() {
-            *d.get_mut(n)? = x;
-            n += 1;
-        } else {
-            if !(n == 3 || n == 5) || s == 2 {
-                return None;
-            }
-            seps[s] = x;
-            s += 1;
-        }
-    }
-    if n != 9 {
-        return None;
-    }
-    match s {
-        0 => Some((d, None)),
-        2 if seps[0] == seps[1] => Some((d, Some(seps[0]))),
-        _ => None,
-    }
-}
-
 fn ssn_span(c: &Candidate<'_>) -> Option<Range<usize>> {
     if !bounded(c.text, c.start, c.end, |x| x.is_ascii_digit() || x == '-') {
         return None;
@@ -449,6 +406,7 @@ pub const IP_ADDRESS: Detector = Detector {
         "Gateway is 10.0.0.255 on this subnet.",
         "host fe80::1ff:fe23:4567:890a responded",
         "ping 8.8.8.8.",
+        "mangled ::fffff:192.0.2.128 still holds an IPv4 address",
     ],
     near_misses: &[
         "host 999.1.1.1 responded",
@@ -460,6 +418,7 @@ pub const IP_ADDRESS: Detector = Detector {
         "host 12:30:45 responded",
         "use std::io::Read;",
         "Release 10.0.0.1 notes",
+        "mapped ::fffff:10.0.0.1.5 here",
     ],
 };
 
@@ -482,17 +441,35 @@ fn after_version_word(before: &str) -> bool {
 
 fn ip_span(c: &Candidate<'_>) -> Option<Range<usize>> {
     let v = c.value();
-    if v.contains(':') {
-        let glued = |x: char| is_word(x) || x == ':';
-        if c.before().is_some_and(|p| glued(p) || p == '.') || c.after().is_some_and(glued) {
-            return None;
-        }
-        let t = v.trim_end_matches('.');
-        if !t.bytes().any(|b| b.is_ascii_hexdigit()) || !ip::ipv6(t) {
-            return None;
-        }
+    if !v.contains(':') {
+        return ipv4_span(c);
+    }
+    let glued = |x: char| is_word(x) || x == ':';
+    let t = v.trim_end_matches('.');
+    if !c.before().is_some_and(|p| glued(p) || p == '.')
+        && !c.after().is_some_and(glued)
+        && t.bytes().any(|b| b.is_ascii_hexdigit())
+        && ip::ipv6(t)
+    {
         return Some(c.start..c.start + t.len());
     }
+    // Not an IPv6 address, but a dotted quad after its last colon is still
+    // an IPv4 address (`host:10.0.0.1`, a mangled `::ffff:` form).
+    let colon = t.rfind(':')? + 1;
+    let tail = Candidate {
+        text: c.text,
+        start: c.start + colon,
+        end: c.start + t.len(),
+    };
+    if tail.start < tail.end && tail.value().contains('.') {
+        ipv4_span(&tail)
+    } else {
+        None
+    }
+}
+
+fn ipv4_span(c: &Candidate<'_>) -> Option<Range<usize>> {
+    let v = c.value();
     if c.before().is_some_and(|p| is_word(p) || p == '.') || c.after().is_some_and(is_word) {
         return None;
     }

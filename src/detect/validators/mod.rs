@@ -3,8 +3,10 @@
 //! boundaries and context are the rules' business (see [`super::rules`]).
 
 pub mod checksum;
+pub mod date;
 pub mod email;
 pub mod iban;
+pub mod ids;
 pub mod ip;
 pub mod phone;
 pub mod token;

@@ -228,6 +228,9 @@ const CALLING_CODES: &[(u16, u8, u8)] = &[
 
 /// Finds the calling code at the start of `digits`: (code, its length).
 fn calling_code(digits: &[u8]) -> Option<(u16, usize)> {
+    if digits.first() == Some(&b'0') {
+        return None;
+    }
     let mut code = 0u16;
     for (i, &b) in digits.iter().take(3).enumerate() {
         code = code * 10 + u16::from(b.wrapping_sub(b'0'));
@@ -283,17 +286,26 @@ pub fn nsn_ok(plan: Plan, nsn: &[u8]) -> bool {
                 && (2..=9).contains(&d(3))
                 && !(d(4) == 1 && d(5) == 1)
         }
-        // Ofcom: 01 9-10 digits, 02/03/05/07/09 10 digits, 08 9-10 digits.
+        // Ofcom: 011x and 01x1 cities 10 digits, other 01 areas 9-10;
+        // 02 only as 020/023/024/028/029; 03/05/07/09 10 digits; 08 9-10.
         Plan::Gb => match d(0) {
-            1 | 8 => n == 9 || n == 10,
-            2 | 3 | 5 | 7 | 9 => n == 10,
+            1 => match (d(1), d(2)) {
+                (1, 3..=8) => n == 10,
+                (1, _) | (0, _) => false,
+                (_, 1) => n == 10,
+                _ => n == 9 || n == 10,
+            },
+            2 => matches!(d(1), 0 | 3 | 4 | 8 | 9) && n == 10,
+            3 | 5 | 7 | 9 => n == 10,
+            8 => n == 9 || n == 10,
             _ => false,
         },
-        // Bundesnetzagentur: mobile 15x/16x/17x 10-11 digits, 180x service,
-        // geographic 2-9 with 2-5 digit area codes: 6-11 digits.
+        // Bundesnetzagentur: mobile 015x/0160/0162/0163/017x 10-11 digits,
+        // 180x service, geographic 2-9 with 2-5 digit area codes: 6-11 digits.
         Plan::De => match d(0) {
             1 => match d(1) {
-                5..=7 => n == 10 || n == 11,
+                5 | 7 => n == 10 || n == 11,
+                6 => matches!(d(2), 0 | 2 | 3) && (n == 10 || n == 11),
                 8 => d(2) == 0 && (7..=11).contains(&n),
                 _ => false,
             },
@@ -459,6 +471,9 @@ mod tests {
             "+33 01 99 00 12 34",
             "+86 12 3456 7890",
             "+999 1234567",
+            "+01 98765 43210",
+            "+44 22 7946 0958",
+            "+44 119 496 0123",
             "+",
             "+34 12 34",
         ] {
@@ -488,6 +503,7 @@ mod tests {
             "555 1234",
             "00 12 34 56 78",
             "4155552671 123",
+            "0161 496 01203",
         ] {
             assert!(!national_ok(&d(bad)), "{bad}");
         }
