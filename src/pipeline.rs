@@ -171,16 +171,7 @@ pub fn run<S: Sink + Send>(
                 let rules = &opts.rules;
                 let path: PathBuf = file.path.clone();
                 pool_scope.spawn(move |_| {
-                    let mut worker = workers
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .pop()
-                        .unwrap_or_else(|| Worker {
-                            scan: scanner.scratch(),
-                            vocab: VocabCounter::new(),
-                            json: JsonWalker::new(),
-                            findings: Vec::new(),
-                        });
+                    let mut worker = take_worker(workers, scanner);
                     let mut parts = Vec::new();
                     let mut process = |chunk: Chunk, worker: &mut Worker| {
                         let found = detect_chunk(scanner, &chunk, worker);
@@ -188,13 +179,21 @@ pub fn run<S: Sink + Send>(
                     };
                     match &job {
                         Job::ParquetRowGroup { row_group } => {
-                            parquet::read_row_group(
-                                &path,
-                                *row_group,
-                                rules,
-                                PARQUET_BATCH_ROWS,
-                                &mut |c| process(c, &mut worker),
-                            );
+                            // A row group can be large (100k+ rows) and a
+                            // file may have only one: decode batches here
+                            // and scan a window of them on the whole pool.
+                            let mut pending = Vec::new();
+                            let flush = |pending: &mut Vec<Chunk>, parts: &mut Vec<_>| {
+                                let batch = std::mem::take(pending);
+                                parts.extend(map_parallel(batch, scanner, mapper, file_idx, workers));
+                            };
+                            parquet::read_row_group(&path, *row_group, rules, PARQUET_BATCH_ROWS, &mut |c| {
+                                pending.push(c);
+                                if pending.len() >= threads {
+                                    flush(&mut pending, &mut parts);
+                                }
+                            });
+                            flush(&mut pending, &mut parts);
                         }
                         _ => {
                             let chunk = parse_job(&job, rules, &mut worker.json);
@@ -255,6 +254,37 @@ pub fn run<S: Sink + Send>(
     });
     opts.progress.load(Ordering::Relaxed);
     Ok(())
+}
+
+fn take_worker(workers: &Mutex<Vec<Worker>>, scanner: &Scanner) -> Worker {
+    let reused = workers.lock().unwrap_or_else(|p| p.into_inner()).pop();
+    reused.unwrap_or_else(|| Worker {
+        scan: scanner.scratch(),
+        vocab: VocabCounter::new(),
+        json: JsonWalker::new(),
+        findings: Vec::new(),
+    })
+}
+
+/// Detect and map several chunks on the pool, keeping their order.
+fn map_parallel<M: ChunkMap>(
+    chunks: Vec<Chunk>,
+    scanner: &Scanner,
+    mapper: &M,
+    file_idx: usize,
+    workers: &Mutex<Vec<Worker>>,
+) -> Vec<M::Part> {
+    use rayon::prelude::*;
+    chunks
+        .into_par_iter()
+        .map(|chunk| {
+            let mut worker = take_worker(workers, scanner);
+            let found = detect_chunk(scanner, &chunk, &mut worker);
+            let part = mapper.map(file_idx, &chunk, &found, &mut worker);
+            workers.lock().unwrap_or_else(|p| p.into_inner()).push(worker);
+            part
+        })
+        .collect()
 }
 
 /// Run every detector over every value of a chunk.
