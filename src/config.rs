@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use thiserror::Error;
 
+use crate::detect::custom::{AllowConfig, DetectorsConfig, RuleConfig};
 use crate::report::gates::GateConfig;
 
 /// The name looked for in the working directory.
@@ -19,6 +20,10 @@ pub struct Config {
     pub gates: GateConfig,
     pub fields: FieldsConfig,
     pub scan: ScanConfig,
+    pub detectors: DetectorsConfig,
+    /// User detectors, same schema as the built-ins.
+    pub rules: Vec<RuleConfig>,
+    pub allowlist: AllowConfig,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -107,6 +112,26 @@ mod tests {
         assert_eq!(c.fields.consent, Some(vec!["ok".to_string()]));
         assert_eq!(c.fields.provenance, None);
         assert_eq!(c.scan.threads, Some(3));
+    }
+
+    #[test]
+    fn parses_rules_and_allowlists() {
+        let c = parse(
+            "[detectors]\ndisable = [\"PHONE\"]\n\n[[rules]]\nid = \"ACME_ID\"\nregex = 'ACME-[0-9]{6}'\nanchors = [\"ACME-\"]\nmin_entropy = 2.0\ncategory = \"secret\"\n\n[allowlist]\nvalues = [\"x\"]\n[allowlist.detectors.EMAIL]\npatterns = ['@example\\.com$']\n",
+            "scour.toml",
+        )
+        .unwrap();
+        assert_eq!(c.detectors.disable, vec!["PHONE".to_string()]);
+        assert_eq!(c.rules[0].id, "ACME_ID");
+        assert_eq!(c.rules[0].min_entropy, Some(2.0));
+        assert_eq!(
+            c.allowlist.detectors["EMAIL"].patterns,
+            vec!["@example\\.com$".to_string()]
+        );
+        let e = parse("[[rules]]\nid = \"X\"\nregexp = \"a\"\n", "s.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("line 3") && e.contains("regexp"), "{e}");
     }
 
     #[test]

@@ -13,7 +13,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 
 use scour::config;
-use scour::detect::{self, Scanner};
+use scour::detect::{custom, Scanner};
 use scour::fields::{FieldRules, DEFAULT_CONSENT, DEFAULT_PROVENANCE};
 use scour::pipeline::{self, PipelineOptions};
 use scour::report::aggregate::Aggregate;
@@ -62,10 +62,13 @@ enum Command {
         /// The report JSON file.
         report: PathBuf,
     },
-    /// List every detector scour scans with.
+    /// List every detector scour scans with (built-ins and scour.toml rules).
     Rules {
         #[arg(long, value_enum, default_value = "text")]
         format: RulesFormat,
+        /// Config file (default: ./scour.toml if present).
+        #[arg(long)]
+        config: Option<PathBuf>,
     },
 }
 
@@ -142,7 +145,7 @@ fn main() -> ExitCode {
     let res = match cli.command {
         Command::Scan(args) => scan(*args),
         Command::VerifyReport { report } => verify_report(&report),
-        Command::Rules { format } => rules(format),
+        Command::Rules { format, config } => rules(format, config.as_deref()),
     };
     match res {
         Ok(code) => ExitCode::from(code),
@@ -223,7 +226,11 @@ fn scan(args: ScanArgs) -> Result<u8> {
         .or(cfg.scan.threads)
         .filter(|&n| n > 0)
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let scanner = Scanner::builtin();
+    let detectors = custom::select(&cfg.detectors.disable, &cfg.rules)
+        .context("invalid detector configuration")?;
+    let filter =
+        custom::Filter::new(&detectors, &cfg.allowlist, &cfg.rules).context("invalid allowlist")?;
+    let scanner = Scanner::new(detectors).context("cannot compile the detectors")?;
     let total_bytes: u64 = found.files.iter().map(|f| f.size).sum();
     let progress = Arc::new(AtomicU64::new(0));
     let bar = progress_bar(args.quiet, total_bytes);
@@ -248,6 +255,7 @@ fn scan(args: ScanArgs) -> Result<u8> {
         threads,
         rules,
         progress: progress.clone(),
+        filter: Arc::new(filter),
     };
     let tick = || {
         if let Some(b) = &bar {
@@ -337,8 +345,10 @@ fn verify_report(path: &PathBuf) -> Result<u8> {
     }
 }
 
-fn rules(format: RulesFormat) -> Result<u8> {
-    let table = detect::builtin();
+fn rules(format: RulesFormat, config: Option<&std::path::Path>) -> Result<u8> {
+    let (_, cfg) = config::load(config)?;
+    let table = custom::select(&cfg.detectors.disable, &cfg.rules)
+        .context("invalid detector configuration")?;
     match format {
         RulesFormat::Json => {
             let v: Vec<serde_json::Value> = table

@@ -18,6 +18,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use crate::chunk::Chunk;
+use crate::detect::custom::Filter;
 use crate::detect::{Finding, Scanner, Scratch};
 use crate::fields::FieldRules;
 use crate::source::jsonwalk::JsonWalker;
@@ -76,6 +77,8 @@ pub struct PipelineOptions {
     pub rules: FieldRules,
     /// Bytes read so far, for a progress display.
     pub progress: Arc<AtomicU64>,
+    /// Allowlists and user entropy minimums.
+    pub filter: Arc<Filter>,
 }
 
 enum Output<P> {
@@ -169,12 +172,13 @@ pub fn run<S: Sink + Send>(
                 let mapper = &mapper;
                 let workers = &workers;
                 let rules = &opts.rules;
+                let filter = &*opts.filter;
                 let path: PathBuf = file.path.clone();
                 pool_scope.spawn(move |_| {
                     let mut worker = take_worker(workers, scanner);
                     let mut parts = Vec::new();
                     let mut process = |chunk: Chunk, worker: &mut Worker| {
-                        let found = detect_chunk(scanner, &chunk, worker);
+                        let found = detect_chunk(scanner, filter, &chunk, worker);
                         parts.push(mapper.map(file_idx, &chunk, &found, worker));
                     };
                     match &job {
@@ -185,14 +189,22 @@ pub fn run<S: Sink + Send>(
                             let mut pending = Vec::new();
                             let flush = |pending: &mut Vec<Chunk>, parts: &mut Vec<_>| {
                                 let batch = std::mem::take(pending);
-                                parts.extend(map_parallel(batch, scanner, mapper, file_idx, workers));
+                                parts.extend(map_parallel(
+                                    batch, scanner, filter, mapper, file_idx, workers,
+                                ));
                             };
-                            parquet::read_row_group(&path, *row_group, rules, PARQUET_BATCH_ROWS, &mut |c| {
-                                pending.push(c);
-                                if pending.len() >= threads {
-                                    flush(&mut pending, &mut parts);
-                                }
-                            });
+                            parquet::read_row_group(
+                                &path,
+                                *row_group,
+                                rules,
+                                PARQUET_BATCH_ROWS,
+                                &mut |c| {
+                                    pending.push(c);
+                                    if pending.len() >= threads {
+                                        flush(&mut pending, &mut parts);
+                                    }
+                                },
+                            );
                             flush(&mut pending, &mut parts);
                         }
                         _ => {
@@ -270,6 +282,7 @@ fn take_worker(workers: &Mutex<Vec<Worker>>, scanner: &Scanner) -> Worker {
 fn map_parallel<M: ChunkMap>(
     chunks: Vec<Chunk>,
     scanner: &Scanner,
+    filter: &Filter,
     mapper: &M,
     file_idx: usize,
     workers: &Mutex<Vec<Worker>>,
@@ -279,24 +292,39 @@ fn map_parallel<M: ChunkMap>(
         .into_par_iter()
         .map(|chunk| {
             let mut worker = take_worker(workers, scanner);
-            let found = detect_chunk(scanner, &chunk, &mut worker);
+            let found = detect_chunk(scanner, filter, &chunk, &mut worker);
             let part = mapper.map(file_idx, &chunk, &found, &mut worker);
-            workers.lock().unwrap_or_else(|p| p.into_inner()).push(worker);
+            workers
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(worker);
             part
         })
         .collect()
 }
 
 /// Run every detector over every value of a chunk.
-fn detect_chunk(scanner: &Scanner, chunk: &Chunk, worker: &mut Worker) -> Vec<ValueFinding> {
+fn detect_chunk(
+    scanner: &Scanner,
+    filter: &Filter,
+    chunk: &Chunk,
+    worker: &mut Worker,
+) -> Vec<ValueFinding> {
     let mut out = Vec::new();
     for (i, v) in chunk.values.iter().enumerate() {
         worker.findings.clear();
-        scanner.scan(chunk.value_text(v), &mut worker.scan, &mut worker.findings);
-        out.extend(worker.findings.iter().map(|&finding| ValueFinding {
-            value: i as u32,
-            finding,
-        }));
+        let text = chunk.value_text(v);
+        scanner.scan(text, &mut worker.scan, &mut worker.findings);
+        out.extend(
+            worker
+                .findings
+                .iter()
+                .filter(|f| filter.keep(scanner.detectors(), text, f))
+                .map(|&finding| ValueFinding {
+                    value: i as u32,
+                    finding,
+                }),
+        );
     }
     out
 }

@@ -659,3 +659,65 @@ fn findings_file_locations_and_opt_in_values() {
         Some(2)
     );
 }
+
+// scour.toml: a user rule, a disabled built-in and allowlists.
+#[test]
+fn config_rules_disable_and_allowlists() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("scour.toml");
+    std::fs::write(
+        &cfg,
+        concat!(
+            "[detectors]\ndisable = [\"IP_ADDRESS\"]\n\n",
+            "[[rules]]\nid = \"ACME_EMPLOYEE_ID\"\nregex = 'ACME-[0-9]{6}'\nanchors = [\"ACME-\"]\nplaceholder = \"[EMPLOYEE]\"\n\n",
+            "[allowlist]\nvalues = [\"4111111111111111\"]\n",
+            "[allowlist.detectors.EMAIL]\npatterns = ['@example\\.com$']\n",
+        ),
+    )
+    .unwrap();
+    let data = dir.path().join("train.jsonl");
+    std::fs::write(
+        &data,
+        "{\"text\": \"badge ACME-123456, card 4111 1111 1111 1111, a@example.com, b@corp.io, host 192.0.2.1\"}\n",
+    )
+    .unwrap();
+    let r = scan(&[&data], &["--config", cfg.to_str().unwrap()], 1);
+    assert_eq!(det(&r, "ACME_EMPLOYEE_ID"), 1);
+    assert_eq!(det(&r, "CREDIT_CARD"), 0, "allowlisted test card");
+    assert_eq!(det(&r, "EMAIL"), 1, "only the non-example address");
+    assert_eq!(det(&r, "IP_ADDRESS"), 0, "disabled");
+    let out = run(&[
+        "rules",
+        "--format",
+        "json",
+        "--config",
+        cfg.to_str().unwrap(),
+    ]);
+    let rules: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ids: Vec<&str> = rules
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["id"].as_str().unwrap())
+        .collect();
+    assert!(ids.contains(&"ACME_EMPLOYEE_ID") && !ids.contains(&"IP_ADDRESS"));
+    // Errors name what is wrong.
+    std::fs::write(&cfg, "[[rules]]\nid = \"X_Y\"\nregex = '('\n").unwrap();
+    let out = run(&[
+        "scan",
+        "--config",
+        cfg.to_str().unwrap(),
+        data.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("rules.X_Y.regex"));
+    std::fs::write(&cfg, "[detectors]\ndisable = [\"NOT_A_DETECTOR\"]\n").unwrap();
+    let out = run(&[
+        "scan",
+        "--config",
+        cfg.to_str().unwrap(),
+        data.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("NOT_A_DETECTOR"));
+}

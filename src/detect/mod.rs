@@ -16,6 +16,7 @@
 //! so the report, the masker and the subject matcher all see the same spans.
 
 pub mod context;
+pub mod custom;
 pub mod regex_engine;
 pub mod rules;
 mod table;
