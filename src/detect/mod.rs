@@ -16,6 +16,8 @@
 //! so the report, the masker and the subject matcher all see the same spans.
 
 pub mod context;
+#[cfg(feature = "hyperscan")]
+pub mod hyperscan_engine;
 pub mod regex_engine;
 pub mod rules;
 mod table;
