@@ -17,6 +17,8 @@
 
 pub mod context;
 pub mod custom;
+#[cfg(feature = "hyperscan")]
+pub mod hyperscan_engine;
 pub mod regex_engine;
 pub mod rules;
 mod table;
