@@ -47,6 +47,14 @@ enum RulesFormat {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum EngineKind {
+    /// Pure Rust (regex-automata); always available.
+    Regex,
+    /// The system Hyperscan library; needs a build with `--features hyperscan`.
+    Hyperscan,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Bias {
     Low,
     Medium,
@@ -89,6 +97,9 @@ struct ScanArgs {
     /// Config file (default: ./scour.toml if present).
     #[arg(long)]
     config: Option<PathBuf>,
+    /// Which engine finds candidate detectors; findings are identical.
+    #[arg(long, value_enum, default_value = "regex")]
+    engine: EngineKind,
     /// No progress bar and no warnings on stderr.
     #[arg(long, short)]
     quiet: bool,
@@ -230,7 +241,7 @@ fn scan(args: ScanArgs) -> Result<u8> {
         .context("invalid detector configuration")?;
     let filter =
         custom::Filter::new(&detectors, &cfg.allowlist, &cfg.rules).context("invalid allowlist")?;
-    let scanner = Scanner::new(detectors).context("cannot compile the detectors")?;
+    let scanner = build_scanner(detectors, args.engine)?;
     let total_bytes: u64 = found.files.iter().map(|f| f.size).sum();
     let progress = Arc::new(AtomicU64::new(0));
     let bar = progress_bar(args.quiet, total_bytes);
@@ -240,7 +251,7 @@ fn scan(args: ScanArgs) -> Result<u8> {
         scanned_at: rfc3339_utc(std::time::SystemTime::now()),
         dataset_paths: args.paths.iter().map(|p| p.display().to_string()).collect(),
         skipped_files: found.skipped.clone(),
-        engine: "regex-automata",
+        engine: scanner.engine_name(),
         text_fields,
         consent_fields: consent,
         provenance_fields: provenance,
@@ -306,6 +317,25 @@ fn scan(args: ScanArgs) -> Result<u8> {
         }
     }
     Ok(if failures.is_empty() { 0 } else { 1 })
+}
+
+fn build_scanner(
+    detectors: Vec<&'static scour::detect::Detector>,
+    engine: EngineKind,
+) -> Result<Scanner> {
+    match engine {
+        EngineKind::Regex => Scanner::new(detectors).context("cannot compile the detectors"),
+        #[cfg(feature = "hyperscan")]
+        EngineKind::Hyperscan => {
+            let hs = scour::detect::hyperscan_engine::HyperscanEngine::new(&detectors)
+                .context("cannot build the Hyperscan engine")?;
+            Scanner::with_engine(detectors, Box::new(hs)).context("cannot compile the detectors")
+        }
+        #[cfg(not(feature = "hyperscan"))]
+        EngineKind::Hyperscan => {
+            bail!("--engine hyperscan: this scour was built without Hyperscan (cargo build --release --features hyperscan)")
+        }
+    }
 }
 
 fn progress_bar(quiet: bool, total: u64) -> Option<indicatif::ProgressBar> {

@@ -721,3 +721,21 @@ fn config_rules_disable_and_allowlists() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("NOT_A_DETECTOR"));
 }
+
+// Both engines give the same report (but for the engine's name).
+#[test]
+fn engine_choice() {
+    let p = fixture("");
+    let regex = strip_run_ids(scan(&[&p], &["--engine", "regex"], 1));
+    assert_eq!(regex["engine"], "regex-automata");
+    if cfg!(feature = "hyperscan") {
+        let mut hs = strip_run_ids(scan(&[&p], &["--engine", "hyperscan"], 1));
+        assert_eq!(hs["engine"], "hyperscan");
+        hs["engine"] = regex["engine"].clone();
+        assert_eq!(hs, regex);
+    } else {
+        let out = run(&["scan", "--engine", "hyperscan", p.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("--features hyperscan"));
+    }
+}
