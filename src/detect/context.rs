@@ -183,8 +183,7 @@ const PLACEHOLDER_WORDS: &[&str] = &[
 
 /// Substrings that mark a value as a stand-in (`your-key-here`, `<redacted>`).
 const PLACEHOLDER_PARTS: &[&str] = &[
-    "your_",
-    "your-",
+    "your",
     "changeme",
     "placeholder",
     "redacted",

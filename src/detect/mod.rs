@@ -66,8 +66,11 @@ pub struct Detector {
     pub description: &'static str,
     /// regex-automata syntax; must not match the empty string.
     pub pattern: &'static str,
-    /// Literals one of which every match contains (documentation and
-    /// prefiltering); empty when no such literal exists.
+    /// Literals one of which occurs in every value where this detector
+    /// reports something (usually inside the match; for context-bound
+    /// detectors, in a required context word). Without upper-case letters an
+    /// anchor matches in any case. Engines may skip values without any
+    /// anchor; an empty list means "no such literal" and disables that.
     pub anchors: &'static [&'static str],
     /// Context words the validator requires near a candidate (empty when it
     /// needs none). A leading or trailing `*` means the word may be glued to

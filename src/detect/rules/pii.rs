@@ -4,10 +4,18 @@ use std::ops::Range;
 
 use super::{alnum_upper, digits_only, grouped_digits, lower, split_3_2_4, DIGITS};
 use crate::detect::context::{bounded, char_after, char_before, is_word, near, WINDOW};
-use crate::detect::validators::{checksum, email, iban, ip, phone};
+use crate::detect::validators::{checksum, date, email, iban, ip, phone};
 use crate::detect::{Candidate, Category, Detector};
 
-pub const DETECTORS: &[Detector] = &[EMAIL, PHONE, CREDIT_CARD, IBAN, US_SSN, IP_ADDRESS];
+pub const DETECTORS: &[Detector] = &[
+    EMAIL,
+    PHONE,
+    CREDIT_CARD,
+    IBAN,
+    US_SSN,
+    IP_ADDRESS,
+    DATE_OF_BIRTH,
+];
 
 // ---------------------------------------------------------------- EMAIL
 
@@ -51,7 +59,10 @@ fn email_span(c: &Candidate<'_>) -> Option<Range<usize>> {
     let mut local = &v[..at];
     // A URL path or parameter glued in front (`?to=a@b.c`, `/u/a@b.c`) is
     // not part of the address, though `/`, `=` and `?` are atext.
-    if let Some(i) = local.rfind(['/', '=', '?']) {
+    if let Some(i) = local
+        .rfind(['/', '=', '?'])
+        .filter(|&i| i + 1 < local.len())
+    {
         start += i + 1;
         local = &local[i + 1..];
     }
@@ -483,6 +494,182 @@ fn ip_normal(s: &str) -> String {
     s.trim_matches(['[', ']']).to_ascii_lowercase()
 }
 
+// ---------------------------------------------------------------- DATE_OF_BIRTH
+
+const DOB_CONTEXT: &[&str] = &[
+    "born",
+    "birth*",
+    "DOB",
+    "D.O.B*",
+    "geboren",
+    "*geburtsdatum*",
+    "né",
+    "née",
+    "*date de naissance*",
+    "*fecha de nacimiento*",
+    "*出生*",
+];
+
+/// Birth words must be this close (characters) to the date.
+const DOB_WINDOW: usize = 40;
+
+pub const DATE_OF_BIRTH: Detector = Detector {
+    id: "DATE_OF_BIRTH",
+    category: Category::Pii,
+    description: "A calendar date near a birth word (DOB, born, Geburtsdatum, né, 出生, ...)",
+    pattern: concat!(
+        r"[0-9]{4}[\-/.][0-9]{1,2}[\-/.][0-9]{1,2}",
+        r"|[0-9]{1,2}[\-/.][0-9]{1,2}[\-/.][0-9]{4}",
+        r"|[0-9]{1,2}(?i-u:st|nd|rd|th)?\s+(?:(?i-u:of)\s+)?",
+        r"(?i-u:january|february|march|april|may|june|july|august|september|october|november|december",
+        r"|jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)\.?,?\s+[0-9]{4}",
+        r"|(?i-u:january|february|march|april|may|june|july|august|september|october|november|december",
+        r"|jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)\.?\s+[0-9]{1,2}(?i-u:st|nd|rd|th)?,?\s+[0-9]{4}",
+    ),
+    anchors: DIGITS,
+    context: DOB_CONTEXT,
+    validator: date_of_birth,
+    validator_name:
+        "real date 1900-today (either day/month order) + birth context within 40 characters",
+    normaliser: verbatim_trim,
+    placeholder: "[DATE_OF_BIRTH]",
+    regulations: &["GDPR", "CCPA", "HIPAA", "DPDP", "PIPL"],
+    priority: 20,
+    examples: &[
+        "Patient DOB: 1985-03-12, admitted Monday.",
+        "She was born on 12 March 1985 in a small town.",
+        "He was born July 4, 1990, the form says.",
+        "Elle est née le 14/07/1975 à Lyon.",
+        "D.O.B. 02/29/1996 (leap year)",
+        "born on the 3rd of Sept. 1971",
+    ],
+    near_misses: &[
+        "DOB: 1990-02-30",
+        "The invoice dated 1985-03-12 was paid.",
+        "Date of birth: 31/02/1985",
+        "He was born in 1985 in Ohio.",
+        "DOB 2023-02-29 on the form",
+        "DOB 1985-03-12.5",
+        "DOB 1985-03/12",
+        "born 12 Marchx 1985",
+    ],
+};
+
+fn verbatim_trim(s: &str) -> String {
+    s.trim().to_owned()
+}
+
+const MONTHS: &[&str] = &[
+    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+];
+
+/// Month number of an English month name or abbreviation (`Sept.` too).
+fn month_number(word: &str) -> Option<u32> {
+    let w = word.trim_end_matches('.').to_ascii_lowercase();
+    let i = MONTHS.iter().position(|m| w.starts_with(m))?;
+    let full = [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    ][i];
+    (w == MONTHS[i] || w == full || w == "sept").then_some(i as u32 + 1)
+}
+
+fn date_of_birth(c: &Candidate<'_>) -> Option<Range<usize>> {
+    let v = c.value();
+    let ok = if v
+        .bytes()
+        .all(|b| b.is_ascii_digit() || matches!(b, b'-' | b'/' | b'.'))
+    {
+        numeric_date(c)
+    } else {
+        written_date(c)
+    };
+    (ok && near(c.text, c.start, c.end, DOB_CONTEXT, DOB_WINDOW)).then(|| c.range())
+}
+
+/// `YYYY-MM-DD`, `DD/MM/YYYY`, `MM/DD/YYYY`, ... with one separator, not
+/// part of a longer run of digits and separators.
+fn numeric_date(c: &Candidate<'_>) -> bool {
+    let dateish = |x: char| x.is_ascii_digit() || matches!(x, '.' | '-' | '/');
+    if c.before().is_some_and(dateish) {
+        return false;
+    }
+    let tail = c.text[c.end..].chars().take_while(|&x| dateish(x));
+    if tail.clone().any(|x| x.is_ascii_digit()) {
+        return false;
+    }
+    let v = c.value();
+    let Some(sep) = v.chars().find(|x| !x.is_ascii_digit()) else {
+        return false;
+    };
+    let parts: Vec<u32> = v.split(sep).filter_map(|p| p.parse().ok()).collect();
+    let [a, b, d] = parts[..] else {
+        return false;
+    };
+    if v.split(sep).next().is_some_and(|p| p.len() == 4) {
+        date::plausible_birth(a as i32, b, d)
+    } else {
+        date::plausible_birth(d as i32, b, a) || date::plausible_birth(d as i32, a, b)
+    }
+}
+
+/// `12 March 1985`, `3rd of Sept. 1971`, `March 12, 1985`.
+fn written_date(c: &Candidate<'_>) -> bool {
+    let v = c.value();
+    if c.after().is_some_and(|x| x.is_ascii_digit()) {
+        return false;
+    }
+    let starts_with_day = v.starts_with(|x: char| x.is_ascii_digit());
+    if starts_with_day && c.before().is_some_and(|x| x.is_ascii_digit()) {
+        return false;
+    }
+    if !starts_with_day && c.before().is_some_and(is_word) {
+        return false;
+    }
+    let words: Vec<&str> = v
+        .split(|x: char| x.is_whitespace() || x == ',')
+        .filter(|w| !w.is_empty())
+        .collect();
+    let Some(year) = words.last().and_then(|y| y.parse::<i32>().ok()) else {
+        return false;
+    };
+    let day_word = if starts_with_day {
+        words.first()
+    } else {
+        words.get(1)
+    };
+    let day: Option<u32> = day_word.and_then(|w| {
+        w.trim_end_matches(|x: char| x.is_ascii_alphabetic())
+            .parse()
+            .ok()
+    });
+    let month = words
+        .iter()
+        .find(|w| w.starts_with(|x: char| x.is_ascii_alphabetic()) && !w.eq_ignore_ascii_case("of"))
+        .and_then(|w| {
+            // `12th` is the day, not a month word.
+            if w.starts_with(|x: char| x.is_ascii_digit()) {
+                None
+            } else {
+                month_number(w)
+            }
+        });
+    match (day, month) {
+        (Some(d), Some(m)) => date::plausible_birth(year, m, d),
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -536,6 +723,17 @@ mod tests {
         assert!(!after_version_word("server "));
         assert!(!after_version_word("host "));
         assert!(!after_version_word(""));
+    }
+
+    #[test]
+    fn month_names() {
+        assert_eq!(month_number("March"), Some(3));
+        assert_eq!(month_number("mar."), Some(3));
+        assert_eq!(month_number("Sept."), Some(9));
+        assert_eq!(month_number("sep"), Some(9));
+        assert_eq!(month_number("May"), Some(5));
+        assert_eq!(month_number("marc"), None);
+        assert_eq!(month_number("of"), None);
     }
 
     #[test]

@@ -14,10 +14,13 @@ const B64URL: GeneralPurpose = GeneralPurpose::new(
         .with_decode_padding_mode(DecodePaddingMode::Indifferent),
 );
 
-/// Standard base64, strict (Azure keys are canonical).
+/// Standard base64 with padding, as Python's `b64decode(validate=True)`
+/// reads it (non-zero trailing bits tolerated).
 pub const B64: GeneralPurpose = GeneralPurpose::new(
     &alphabet::STANDARD,
-    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::RequireCanonical),
+    GeneralPurposeConfig::new()
+        .with_decode_allow_trailing_bits(true)
+        .with_decode_padding_mode(DecodePaddingMode::RequireCanonical),
 );
 
 fn b64url(s: &str) -> Option<Vec<u8>> {
