@@ -298,12 +298,7 @@ fn scan(args: ScanArgs) -> Result<u8> {
     match &args.output {
         Some(p) => write_atomic(p, out.as_bytes())
             .with_context(|| format!("{}: cannot write report", p.display()))?,
-        None => {
-            let mut so = std::io::stdout().lock();
-            so.write_all(out.as_bytes())
-                .context("cannot write report to stdout")?;
-            so.flush().ok();
-        }
+        None => write_stdout(&out)?,
     }
     if !args.quiet {
         if agg.error_count > 0 {
@@ -397,15 +392,19 @@ fn rules(format: RulesFormat, config: Option<&std::path::Path>) -> Result<u8> {
                     })
                 })
                 .collect();
-            println!("{}", pyjson::to_string_pretty(&serde_json::Value::Array(v)));
+            let mut out = pyjson::to_string_pretty(&serde_json::Value::Array(v));
+            out.push('\n');
+            write_stdout(&out)?;
         }
         RulesFormat::Text => {
-            println!(
-                "{:<24} {:<7} {:<22} {:<34} placeholder",
+            use std::fmt::Write as _;
+            let mut out = format!(
+                "{:<24} {:<7} {:<22} {:<34} placeholder\n",
                 "id", "kind", "regulations", "validator"
             );
             for d in table {
-                println!(
+                let _ = writeln!(
+                    out,
                     "{:<24} {:<7} {:<22} {:<34} {}",
                     d.id,
                     d.category.as_str(),
@@ -414,7 +413,20 @@ fn rules(format: RulesFormat, config: Option<&std::path::Path>) -> Result<u8> {
                     d.placeholder
                 );
             }
+            write_stdout(&out)?;
         }
     }
     Ok(0)
+}
+
+/// Writes to stdout; a closed pipe (`scour rules | head`) is not an error:
+/// the reader has what it wanted.
+fn write_stdout(s: &str) -> anyhow::Result<()> {
+    let mut so = std::io::stdout().lock();
+    match so.write_all(s.as_bytes()).and_then(|()| so.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(e).context("cannot write to stdout")
+        }
+        _ => Ok(()),
+    }
 }

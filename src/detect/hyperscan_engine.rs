@@ -1001,8 +1001,10 @@ impl Translator {
                 // dropped; CRLF also keeps `.` from `\r` (narrower); swapped
                 // greed changes no set of matches.
                 'm' | 'R' | 'U' => {}
-                'u' if !negate => {}
-                'u' => return Err("non-Unicode mode (?-u)".into()),
+                // `(?-u)` narrows folding and Perl classes to ASCII; keeping
+                // the Unicode reading is a superset. (`(?-u:.)` would match
+                // lone bytes, but regex-automata rejects it in UTF-8 mode.)
+                'u' => {}
                 'x' if negate => {}
                 'x' => return Err("verbose mode (?x)".into()),
                 '-' if !negate => {
@@ -1301,10 +1303,17 @@ mod tests {
     }
 
     #[test]
+    fn ascii_mode_is_read_as_unicode_superset() {
+        let t = translate("(?i-u:k)").unwrap();
+        let hs_k = translate("(?i:k)").unwrap();
+        assert_eq!(t, hs_k, "(?-u) keeps the wider Unicode folding");
+    }
+
+    #[test]
     fn unsupported_constructs_are_refused() {
         for p in [
-            "(?x)a", "(?-u)a", "[a&&b]", "[a--b]", "[[a]]", "(?=a)", "(?<=a)b", r"\1", r"\Q", "a)",
-            "(a", "*a", "|*",
+            "(?x)a", "[a&&b]", "[a--b]", "[[a]]", "(?=a)", "(?<=a)b", r"\1", r"\Q", "a)", "(a",
+            "*a", "|*",
         ] {
             assert!(translate(p).is_err(), "{p}");
         }
