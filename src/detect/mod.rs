@@ -20,6 +20,7 @@ pub mod regex_engine;
 pub mod rules;
 mod table;
 pub mod validators;
+pub mod window;
 
 use std::any::Any;
 use std::ops::Range;
@@ -28,6 +29,8 @@ use regex_automata::meta;
 use regex_automata::Input;
 
 pub use regex_engine::RegexEngine;
+pub use window::MatchEnds;
+use window::{Reach, Windows};
 
 /// What kind of thing a detector finds; reports and gates treat them apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -174,6 +177,18 @@ pub trait Engine: Send + Sync {
     fn name(&self) -> &'static str;
     /// Fresh per-thread state for [`Engine::candidates`].
     fn new_scratch(&self) -> EngineScratch;
+
+    /// The richer answer, for engines that can give it: every pattern that
+    /// occurs *and where its matches end*, reported into `ends` (same
+    /// one-sided contract as `candidates`: every real `(pattern, end)`, maybe
+    /// more). The scanner then searches each pattern only in windows around
+    /// those ends instead of the whole value. Returns `false` when the
+    /// engine cannot tell (the default), and the scanner uses
+    /// [`Engine::candidates`] with whole-value searches.
+    fn locate(&self, hay: &[u8], scratch: &mut EngineScratch, ends: &mut MatchEnds<'_>) -> bool {
+        let _ = (hay, scratch, ends);
+        false
+    }
 }
 
 /// Per-thread mutable state of an [`Engine`], opaque to everyone else.
@@ -208,6 +223,8 @@ impl std::fmt::Debug for EngineScratch {
 pub struct Scanner {
     detectors: Vec<&'static Detector>,
     regexes: Vec<meta::Regex>,
+    /// Per detector: how far its matches reach from their ends (windows).
+    reach: Vec<Reach>,
     engine: Box<dyn Engine>,
 }
 
@@ -230,6 +247,7 @@ pub struct Scratch {
     raw: Vec<Finding>,
     order: Vec<u32>,
     kept: Vec<(u32, u32)>,
+    windows: Windows,
 }
 
 impl Scanner {
@@ -268,9 +286,11 @@ impl Scanner {
             }
             regexes.push(re);
         }
+        let reach = detectors.iter().map(|d| Reach::of(d.pattern)).collect();
         Ok(Scanner {
             detectors,
             regexes,
+            reach,
             engine,
         })
     }
@@ -299,6 +319,7 @@ impl Scanner {
             raw: Vec::new(),
             order: Vec::new(),
             kept: Vec::new(),
+            windows: Windows::default(),
         }
     }
 
@@ -320,7 +341,27 @@ impl Scanner {
             raw,
             order,
             kept,
+            windows,
         } = scratch;
+        raw.clear();
+        let located = {
+            let mut ends = MatchEnds::new(text.as_bytes(), &self.reach, windows);
+            self.engine.locate(text.as_bytes(), engine, &mut ends)
+        };
+        if located {
+            windows.finish();
+            if windows.touched().is_empty() {
+                return;
+            }
+            for &d in windows.touched() {
+                let d = usize::from(d);
+                if d < self.regexes.len() {
+                    self.find_in(d, text, windows.of(d), &mut caches[d], raw);
+                }
+            }
+            self.resolve(raw, order, kept, out);
+            return;
+        }
         hits.clear();
         self.engine.candidates(text.as_bytes(), engine, hits);
         if hits.is_empty() {
@@ -328,7 +369,6 @@ impl Scanner {
         }
         hits.sort_unstable();
         hits.dedup();
-        raw.clear();
         for &d in hits.iter() {
             let d = usize::from(d);
             if d < self.regexes.len() {
@@ -370,41 +410,61 @@ impl Scanner {
 
     /// Runs detector `d`'s regex over the whole value and validates each match.
     fn find(&self, d: usize, text: &str, cache: &mut meta::Cache, out: &mut Vec<Finding>) {
+        self.find_in(d, text, &[(0, text.len())], cache, out);
+    }
+
+    /// Detector `d`'s matches inside `windows` (sorted, disjoint, together
+    /// holding every match of the pattern; see [`window`]), each validated
+    /// against the whole value. The same matches as a whole-value search:
+    /// leftmost-first, each search restarting where the previous match
+    /// ended, the haystack always the whole value.
+    fn find_in(
+        &self,
+        d: usize,
+        text: &str,
+        windows: &[(usize, usize)],
+        cache: &mut meta::Cache,
+        out: &mut Vec<Finding>,
+    ) {
         let re = &self.regexes[d];
         let validator = self.detectors[d].validator;
         let mut at = 0;
-        while at < text.len() {
-            let input = Input::new(text).span(at..text.len());
-            let Some(m) = re.search_with(cache, &input) else {
-                break;
-            };
-            let cand = Candidate {
-                text,
-                start: m.start(),
-                end: m.end(),
-            };
-            if let Some(r) = validator(&cand) {
-                if r.start < r.end && r.end <= text.len() {
-                    if let (Ok(start), Ok(end), Ok(detector)) = (
-                        u32::try_from(r.start),
-                        u32::try_from(r.end),
-                        u16::try_from(d),
-                    ) {
-                        out.push(Finding {
-                            detector,
-                            start,
-                            end,
-                        });
+        for &(from, to) in windows {
+            let to = to.min(text.len());
+            at = at.max(from);
+            while at < to {
+                let input = Input::new(text).span(at..to);
+                let Some(m) = re.search_with(cache, &input) else {
+                    break;
+                };
+                let cand = Candidate {
+                    text,
+                    start: m.start(),
+                    end: m.end(),
+                };
+                if let Some(r) = validator(&cand) {
+                    if r.start < r.end && r.end <= text.len() {
+                        if let (Ok(start), Ok(end), Ok(detector)) = (
+                            u32::try_from(r.start),
+                            u32::try_from(r.end),
+                            u16::try_from(d),
+                        ) {
+                            out.push(Finding {
+                                detector,
+                                start,
+                                end,
+                            });
+                        }
                     }
                 }
+                // Patterns never match empty (checked at build time), but a
+                // zero-width step would loop forever, so step one char anyway.
+                at = if m.end() > at {
+                    m.end()
+                } else {
+                    next_char(text, at)
+                };
             }
-            // Patterns never match empty (checked at build time), but a
-            // zero-width step would loop forever, so step one char anyway.
-            at = if m.end() > at {
-                m.end()
-            } else {
-                next_char(text, at)
-            };
         }
     }
 
