@@ -334,14 +334,29 @@ impl Scanner {
             return;
         }
         self.fix_scratch(scratch);
+        self.collect(text, scratch);
+        if scratch.raw.is_empty() {
+            return;
+        }
+        let Scratch {
+            raw, order, kept, ..
+        } = scratch;
+        self.resolve(raw, order, kept, out);
+    }
+
+    /// Every detector's validated matches in `text` (a non-empty, clamped
+    /// value), unsorted, into `scratch.raw`: the engine says which patterns
+    /// occur and, if it can, where their matches end; each occurring
+    /// detector's regex then runs in windows around those ends, or over the
+    /// whole value.
+    fn collect(&self, text: &str, scratch: &mut Scratch) {
         let Scratch {
             engine,
             caches,
             hits,
             raw,
-            order,
-            kept,
             windows,
+            ..
         } = scratch;
         raw.clear();
         let located = {
@@ -350,23 +365,16 @@ impl Scanner {
         };
         if located {
             windows.finish();
-            if windows.touched().is_empty() {
-                return;
-            }
             for &d in windows.touched() {
                 let d = usize::from(d);
                 if d < self.regexes.len() {
                     self.find_in(d, text, windows.of(d), &mut caches[d], raw);
                 }
             }
-            self.resolve(raw, order, kept, out);
             return;
         }
         hits.clear();
         self.engine.candidates(text.as_bytes(), engine, hits);
-        if hits.is_empty() {
-            return;
-        }
         hits.sort_unstable();
         hits.dedup();
         for &d in hits.iter() {
@@ -375,7 +383,6 @@ impl Scanner {
                 self.find(d, text, &mut caches[d], raw);
             }
         }
-        self.resolve(raw, order, kept, out);
     }
 
     /// One detector alone, no overlap resolution (what the conformance rows test).
@@ -426,8 +433,38 @@ impl Scanner {
         cache: &mut meta::Cache,
         out: &mut Vec<Finding>,
     ) {
-        let re = &self.regexes[d];
         let validator = self.detectors[d].validator;
+        self.matches_in(d, text, windows, cache, |start, end| {
+            let cand = Candidate { text, start, end };
+            if let Some(r) = validator(&cand) {
+                if r.start < r.end && r.end <= text.len() {
+                    if let (Ok(start), Ok(end), Ok(detector)) = (
+                        u32::try_from(r.start),
+                        u32::try_from(r.end),
+                        u16::try_from(d),
+                    ) {
+                        out.push(Finding {
+                            detector,
+                            start,
+                            end,
+                        });
+                    }
+                }
+            }
+        });
+    }
+
+    /// The raw regex matches (candidates) of detector `d` inside `windows`,
+    /// in order, before validation.
+    fn matches_in(
+        &self,
+        d: usize,
+        text: &str,
+        windows: &[(usize, usize)],
+        cache: &mut meta::Cache,
+        mut each: impl FnMut(usize, usize),
+    ) {
+        let re = &self.regexes[d];
         let mut at = 0;
         for &(from, to) in windows {
             let to = to.min(text.len());
@@ -437,26 +474,7 @@ impl Scanner {
                 let Some(m) = re.search_with(cache, &input) else {
                     break;
                 };
-                let cand = Candidate {
-                    text,
-                    start: m.start(),
-                    end: m.end(),
-                };
-                if let Some(r) = validator(&cand) {
-                    if r.start < r.end && r.end <= text.len() {
-                        if let (Ok(start), Ok(end), Ok(detector)) = (
-                            u32::try_from(r.start),
-                            u32::try_from(r.end),
-                            u16::try_from(d),
-                        ) {
-                            out.push(Finding {
-                                detector,
-                                start,
-                                end,
-                            });
-                        }
-                    }
-                }
+                each(m.start(), m.end());
                 // Patterns never match empty (checked at build time), but a
                 // zero-width step would loop forever, so step one char anyway.
                 at = if m.end() > at {
@@ -556,5 +574,7 @@ fn next_char(text: &str, at: usize) -> usize {
         .map_or(text.len(), |c| at + c.len_utf8())
 }
 
+#[cfg(test)]
+mod differential;
 #[cfg(test)]
 mod tests;

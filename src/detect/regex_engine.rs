@@ -53,6 +53,8 @@ pub struct RegexEngine {
     groups: Vec<Group>,
     gate: Option<Gate>,
     patterns: usize,
+    /// Regions longer than this use the group DFAs.
+    heavy: usize,
 }
 
 /// One group DFA: its pattern `i` is detector `members[i]`.
@@ -373,6 +375,7 @@ impl RegexEngine {
             groups,
             gate: Gate::new(detectors),
             patterns: patterns.len(),
+            heavy: HEAVY,
         })
     }
 
@@ -380,6 +383,13 @@ impl RegexEngine {
     /// no finding): every value is walked whole.
     pub fn without_gate(mut self) -> RegexEngine {
         self.gate = None;
+        self
+    }
+
+    /// Sets the region length above which the group DFAs are used (tests
+    /// force one mode or the other with 0 and `usize::MAX`).
+    pub fn with_heavy(mut self, heavy: usize) -> RegexEngine {
+        self.heavy = heavy;
         self
     }
 
@@ -409,7 +419,7 @@ impl RegexEngine {
             }
         }
         for &(lo, hi) in regions.iter() {
-            if hi - lo <= HEAVY {
+            if hi - lo <= self.heavy {
                 if !walk(&self.all, all, hay, lo, hi, &mut |p, end| {
                     sink(p, Some(end))
                 }) {
