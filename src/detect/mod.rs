@@ -23,6 +23,7 @@ pub mod regex_engine;
 pub mod rules;
 mod table;
 pub mod validators;
+pub mod window;
 
 use std::any::Any;
 use std::ops::Range;
@@ -31,6 +32,8 @@ use regex_automata::meta;
 use regex_automata::Input;
 
 pub use regex_engine::RegexEngine;
+pub use window::MatchEnds;
+use window::{Reach, Windows};
 
 /// What kind of thing a detector finds; reports and gates treat them apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -90,6 +93,35 @@ pub struct Detector {
     pub examples: &'static [&'static str],
     /// Texts that must not.
     pub near_misses: &'static [&'static str],
+}
+
+impl Detector {
+    /// Whether `anchor` is one of this detector's context words (or part of
+    /// one) rather than a literal inside its matches: then an occurrence
+    /// says "something may be found in this value", not where.
+    pub fn anchor_is_context(&self, anchor: &str) -> bool {
+        let a = anchor.to_ascii_lowercase();
+        self.context
+            .iter()
+            .any(|w| w.trim_matches('*').to_ascii_lowercase().contains(&a))
+    }
+
+    /// An anchor without upper-case letters occurs in any case (`password`
+    /// also in `DB_PASSWORD`); one with them only as written (`AKIA`, `SK`),
+    /// so that short vendor prefixes stay selective.
+    pub fn anchor_any_case(anchor: &str) -> bool {
+        anchor.bytes().any(|b| b.is_ascii_lowercase())
+            && !anchor.bytes().any(|b| b.is_ascii_uppercase())
+    }
+
+    /// Whether `anchor` occurs in `text` as the engines read it.
+    pub fn anchor_occurs(anchor: &str, text: &str) -> bool {
+        if Detector::anchor_any_case(anchor) {
+            text.to_ascii_lowercase().contains(anchor)
+        } else {
+            text.contains(anchor)
+        }
+    }
 }
 
 /// A regex match handed to a validator: the whole value (for boundaries and
@@ -180,6 +212,18 @@ pub trait Engine: Send + Sync {
     fn name(&self) -> &'static str;
     /// Fresh per-thread state for [`Engine::candidates`].
     fn new_scratch(&self) -> EngineScratch;
+
+    /// The richer answer, for engines that can give it: every pattern that
+    /// occurs *and where its matches end*, reported into `ends` (same
+    /// one-sided contract as `candidates`: every real `(pattern, end)`, maybe
+    /// more). The scanner then searches each pattern only in windows around
+    /// those ends instead of the whole value. Returns `false` when the
+    /// engine cannot tell (the default), and the scanner uses
+    /// [`Engine::candidates`] with whole-value searches.
+    fn locate(&self, hay: &[u8], scratch: &mut EngineScratch, ends: &mut MatchEnds<'_>) -> bool {
+        let _ = (hay, scratch, ends);
+        false
+    }
 }
 
 /// Per-thread mutable state of an [`Engine`], opaque to everyone else.
@@ -214,6 +258,8 @@ impl std::fmt::Debug for EngineScratch {
 pub struct Scanner {
     detectors: Vec<&'static Detector>,
     regexes: Vec<meta::Regex>,
+    /// Per detector: how far its matches reach from their ends (windows).
+    reach: Vec<Reach>,
     engine: Box<dyn Engine>,
 }
 
@@ -236,6 +282,7 @@ pub struct Scratch {
     raw: Vec<Finding>,
     order: Vec<u32>,
     kept: Vec<(u32, u32)>,
+    windows: Windows,
 }
 
 impl Scanner {
@@ -274,9 +321,11 @@ impl Scanner {
             }
             regexes.push(re);
         }
+        let reach = detectors.iter().map(|d| Reach::of(d.pattern)).collect();
         Ok(Scanner {
             detectors,
             regexes,
+            reach,
             engine,
         })
     }
@@ -305,6 +354,7 @@ impl Scanner {
             raw: Vec::new(),
             order: Vec::new(),
             kept: Vec::new(),
+            windows: Windows::default(),
         }
     }
 
@@ -319,29 +369,55 @@ impl Scanner {
             return;
         }
         self.fix_scratch(scratch);
+        self.collect(text, scratch);
+        if scratch.raw.is_empty() {
+            return;
+        }
+        let Scratch {
+            raw, order, kept, ..
+        } = scratch;
+        self.resolve(raw, order, kept, out);
+    }
+
+    /// Every detector's validated matches in `text` (a non-empty, clamped
+    /// value), unsorted, into `scratch.raw`: the engine says which patterns
+    /// occur and, if it can, where their matches end; each occurring
+    /// detector's regex then runs in windows around those ends, or over the
+    /// whole value.
+    fn collect(&self, text: &str, scratch: &mut Scratch) {
         let Scratch {
             engine,
             caches,
             hits,
             raw,
-            order,
-            kept,
+            windows,
+            ..
         } = scratch;
-        hits.clear();
-        self.engine.candidates(text.as_bytes(), engine, hits);
-        if hits.is_empty() {
+        raw.clear();
+        let located = {
+            let mut ends = MatchEnds::new(text.as_bytes(), &self.reach, windows);
+            self.engine.locate(text.as_bytes(), engine, &mut ends)
+        };
+        if located {
+            windows.finish();
+            for &d in windows.touched() {
+                let d = usize::from(d);
+                if d < self.regexes.len() {
+                    self.find_in(d, text, windows.of(d), &mut caches[d], raw);
+                }
+            }
             return;
         }
+        hits.clear();
+        self.engine.candidates(text.as_bytes(), engine, hits);
         hits.sort_unstable();
         hits.dedup();
-        raw.clear();
         for &d in hits.iter() {
             let d = usize::from(d);
             if d < self.regexes.len() {
                 self.find(d, text, &mut caches[d], raw);
             }
         }
-        self.resolve(raw, order, kept, out);
     }
 
     /// One detector alone, no overlap resolution (what the conformance rows test).
@@ -376,19 +452,25 @@ impl Scanner {
 
     /// Runs detector `d`'s regex over the whole value and validates each match.
     fn find(&self, d: usize, text: &str, cache: &mut meta::Cache, out: &mut Vec<Finding>) {
-        let re = &self.regexes[d];
+        self.find_in(d, text, &[(0, text.len())], cache, out);
+    }
+
+    /// Detector `d`'s matches inside `windows` (sorted, disjoint, together
+    /// holding every match of the pattern; see [`window`]), each validated
+    /// against the whole value. The same matches as a whole-value search:
+    /// leftmost-first, each search restarting where the previous match
+    /// ended, the haystack always the whole value.
+    fn find_in(
+        &self,
+        d: usize,
+        text: &str,
+        windows: &[(usize, usize)],
+        cache: &mut meta::Cache,
+        out: &mut Vec<Finding>,
+    ) {
         let validator = self.detectors[d].validator;
-        let mut at = 0;
-        while at < text.len() {
-            let input = Input::new(text).span(at..text.len());
-            let Some(m) = re.search_with(cache, &input) else {
-                break;
-            };
-            let cand = Candidate {
-                text,
-                start: m.start(),
-                end: m.end(),
-            };
+        self.matches_in(d, text, windows, cache, |start, end| {
+            let cand = Candidate { text, start, end };
             if let Some(r) = validator(&cand) {
                 if r.start < r.end && r.end <= text.len() {
                     if let (Ok(start), Ok(end), Ok(detector)) = (
@@ -404,13 +486,38 @@ impl Scanner {
                     }
                 }
             }
-            // Patterns never match empty (checked at build time), but a
-            // zero-width step would loop forever, so step one char anyway.
-            at = if m.end() > at {
-                m.end()
-            } else {
-                next_char(text, at)
-            };
+        });
+    }
+
+    /// The raw regex matches (candidates) of detector `d` inside `windows`,
+    /// in order, before validation.
+    fn matches_in(
+        &self,
+        d: usize,
+        text: &str,
+        windows: &[(usize, usize)],
+        cache: &mut meta::Cache,
+        mut each: impl FnMut(usize, usize),
+    ) {
+        let re = &self.regexes[d];
+        let mut at = 0;
+        for &(from, to) in windows {
+            let to = to.min(text.len());
+            at = at.max(from);
+            while at < to {
+                let input = Input::new(text).span(at..to);
+                let Some(m) = re.search_with(cache, &input) else {
+                    break;
+                };
+                each(m.start(), m.end());
+                // Patterns never match empty (checked at build time), but a
+                // zero-width step would loop forever, so step one char anyway.
+                at = if m.end() > at {
+                    m.end()
+                } else {
+                    next_char(text, at)
+                };
+            }
         }
     }
 
@@ -502,5 +609,7 @@ fn next_char(text: &str, at: usize) -> usize {
         .map_or(text.len(), |c| at + c.len_utf8())
 }
 
+#[cfg(test)]
+mod differential;
 #[cfg(test)]
 mod tests;

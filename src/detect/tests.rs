@@ -92,14 +92,45 @@ fn every_detector_passes_its_own_examples() {
 /// The gate's reading of an anchor: as written, or in any case when it has
 /// no upper-case letter.
 fn has_anchor(d: &Detector, text: &str) -> bool {
-    let lower = text.to_ascii_lowercase();
-    d.anchors.iter().any(|a| {
-        if a.bytes().any(|b| b.is_ascii_uppercase()) {
-            text.contains(a)
-        } else {
-            lower.contains(a)
+    d.anchors.iter().any(|a| Detector::anchor_occurs(a, text))
+}
+
+/// The default engine only walks the bytes around an anchor, so an anchor
+/// must lie inside each validated match, unless it is one of the
+/// detector's context words (then a hit means "walk the whole value").
+#[test]
+fn anchors_lie_inside_matches_or_are_context_words() {
+    let mut context_anchored = Vec::new();
+    for d in builtin() {
+        if d.anchors.iter().all(|a| d.anchor_is_context(a)) {
+            context_anchored.push(d.id);
+            continue;
         }
-    })
+        assert!(
+            !d.anchors.iter().any(|a| d.anchor_is_context(a)),
+            "{}: mixes context and in-match anchors",
+            d.id
+        );
+        let re = regex_automata::meta::Regex::new(d.pattern).expect("pattern");
+        for ex in d.examples {
+            for m in re.find_iter(*ex) {
+                let c = Candidate {
+                    text: ex,
+                    start: m.start(),
+                    end: m.end(),
+                };
+                if (d.validator)(&c).is_some() {
+                    assert!(
+                        has_anchor(d, &ex[m.range()]),
+                        "{}: no anchor inside the match {:?}",
+                        d.id,
+                        &ex[m.range()]
+                    );
+                }
+            }
+        }
+    }
+    assert_eq!(context_anchored, ["AWS_SECRET_ACCESS_KEY"]);
 }
 
 #[test]

@@ -1,0 +1,419 @@
+//! Differential proof that the fast scan (engine regions, group DFAs,
+//! windowed re-search) finds exactly what the plain algorithm finds: every
+//! detector's regex over the whole value, each match validated, then the
+//! same overlap resolution.
+//!
+//! Inputs: every row of the shared conformance CSVs, every detector's
+//! examples and near misses (alone and packed densely together), generated
+//! prose with planted examples, digit tables, hex words, and random strings
+//! over the characters the patterns care about. Each is scanned by several
+//! engine configurations (default; always the all-pattern DFA; always the
+//! group DFAs; no anchor gate) and compared detector by detector before
+//! resolution, and after it. `SCOUR_DIFF_CORPUS=file.jsonl` adds every
+//! string leaf of a JSONL corpus (ignored test `differential_corpus`).
+
+use super::*;
+
+/// The reference: every detector's regex over the whole value.
+fn reference_raw(s: &Scanner, scratch: &mut Scratch, text: &str) -> Vec<Finding> {
+    let text = clamp(text);
+    let mut raw = Vec::new();
+    if text.is_empty() {
+        return raw;
+    }
+    s.fix_scratch(scratch);
+    for d in 0..s.regexes.len() {
+        s.find(d, text, &mut scratch.caches[d], &mut raw);
+    }
+    raw.sort_unstable();
+    raw
+}
+
+/// Every detector's raw regex matches (valid or not) over the whole value
+/// and inside the windows `s`'s engine gives: they must be the same.
+/// Returns how many there were.
+fn same_candidates(label: &str, s: &Scanner, scratch: &mut Scratch, text: &str) -> usize {
+    let Scratch {
+        engine,
+        windows,
+        caches,
+        ..
+    } = scratch;
+    let mut ends = MatchEnds::new(text.as_bytes(), &s.reach, windows);
+    assert!(s.engine.locate(text.as_bytes(), engine, &mut ends));
+    windows.finish();
+    let mut n = 0;
+    for (d, cache) in caches.iter_mut().enumerate() {
+        let (mut whole, mut windowed) = (Vec::new(), Vec::new());
+        s.matches_in(d, text, &[(0, text.len())], cache, |a, b| {
+            whole.push((a, b))
+        });
+        s.matches_in(d, text, windows.of(d), cache, |a, b| windowed.push((a, b)));
+        assert_eq!(
+            whole, windowed,
+            "{label}: {} candidates differ in {text:?}",
+            s.detectors[d].id
+        );
+        n += whole.len();
+    }
+    n
+}
+
+fn fast_raw(s: &Scanner, scratch: &mut Scratch, text: &str) -> Vec<Finding> {
+    let text = clamp(text);
+    if text.is_empty() {
+        return Vec::new();
+    }
+    s.fix_scratch(scratch);
+    s.collect(text, scratch);
+    let mut raw = scratch.raw.clone();
+    raw.sort_unstable();
+    raw
+}
+
+struct Harness {
+    scanners: Vec<(&'static str, Scanner)>,
+    scratches: Vec<Scratch>,
+    reference: Scratch,
+    values: usize,
+    bytes: usize,
+    findings: usize,
+    candidates: usize,
+}
+
+impl Harness {
+    fn new() -> Harness {
+        let table: Vec<&'static Detector> = builtin().iter().collect();
+        let engine = || RegexEngine::new(&table).expect("compiles");
+        let scanners = vec![
+            ("default", Scanner::builtin()),
+            (
+                "all-pattern DFA only",
+                Scanner::with_engine(table.clone(), Box::new(engine().with_heavy(usize::MAX)))
+                    .expect("compiles"),
+            ),
+            (
+                "group DFAs only",
+                Scanner::with_engine(table.clone(), Box::new(engine().with_heavy(0)))
+                    .expect("compiles"),
+            ),
+            (
+                "no gate",
+                Scanner::with_engine(table.clone(), Box::new(engine().without_gate()))
+                    .expect("compiles"),
+            ),
+        ];
+        let scratches = scanners.iter().map(|(_, s)| s.scratch()).collect();
+        let reference = scanners[0].1.scratch();
+        Harness {
+            scanners,
+            scratches,
+            reference,
+            values: 0,
+            bytes: 0,
+            findings: 0,
+            candidates: 0,
+        }
+    }
+
+    fn check(&mut self, text: &str) {
+        let base = &self.scanners[0].1;
+        let want = reference_raw(base, &mut self.reference, text);
+        let mut want_resolved = Vec::new();
+        {
+            let (mut raw, mut order, mut kept) = (want.clone(), Vec::new(), Vec::new());
+            base.resolve(&mut raw, &mut order, &mut kept, &mut want_resolved);
+        }
+        // The engine's contract: every pattern with a match is a candidate.
+        let mut hits = Vec::new();
+        base.engine.candidates(
+            clamp(text).as_bytes(),
+            &mut self.reference.engine,
+            &mut hits,
+        );
+        for (d, re) in base.regexes.iter().enumerate() {
+            if re.is_match(clamp(text)) {
+                assert!(
+                    hits.contains(&(d as u16)),
+                    "engine missed {} in {text:?}",
+                    base.detectors[d].id
+                );
+            }
+        }
+        let mut out = Vec::new();
+        for ((label, s), scratch) in self.scanners.iter().zip(&mut self.scratches) {
+            // Stronger than the findings: the very same regex matches, valid
+            // or not, for every detector.
+            if !clamp(text).is_empty() {
+                s.fix_scratch(scratch);
+                let n = same_candidates(label, s, scratch, clamp(text));
+                if *label == "default" {
+                    self.candidates += n;
+                }
+            }
+            let got = fast_raw(s, scratch, text);
+            if got != want {
+                let name = |f: &Finding| s.detectors[usize::from(f.detector)].id;
+                let missing: Vec<_> = want
+                    .iter()
+                    .filter(|f| !got.contains(f))
+                    .map(|f| (name(f), &text[f.range()]))
+                    .collect();
+                let extra: Vec<_> = got
+                    .iter()
+                    .filter(|f| !want.contains(f))
+                    .map(|f| (name(f), &text[f.range()]))
+                    .collect();
+                panic!("{label}: missing {missing:?}, extra {extra:?} in {text:?}");
+            }
+            s.scan(text, scratch, &mut out);
+            assert_eq!(out, want_resolved, "{label}: resolved findings in {text:?}");
+        }
+        self.values += 1;
+        self.bytes += text.len();
+        self.findings += want.len();
+    }
+}
+
+/// xorshift64*, as in the engine bench.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn range(&mut self, lo: usize, hi: usize) -> usize {
+        lo + (self.next() % (hi - lo) as u64) as usize
+    }
+}
+
+fn conformance_texts() -> Vec<String> {
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("conformance folder {}: {e}", dir.display()))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "csv"))
+        .collect();
+    files.sort();
+    let mut texts = Vec::new();
+    for path in files {
+        let mut rdr = csv::Reader::from_path(&path).expect("csv");
+        for rec in rdr.records() {
+            let rec = rec.expect("row");
+            if let Some(t) = rec.get(1) {
+                texts.push(t.to_string());
+            }
+        }
+    }
+    assert!(texts.len() > 100, "conformance rows: {}", texts.len());
+    texts
+}
+
+fn examples() -> Vec<&'static str> {
+    builtin()
+        .iter()
+        .flat_map(|d| d.examples.iter().chain(d.near_misses.iter()).copied())
+        .collect()
+}
+
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// A table cell of the engine bench's digit-heavy text.
+fn digit_cell(rng: &mut Rng, s: &mut String) {
+    use std::fmt::Write;
+    let y = rng.range(1990, 2031);
+    let (m, d) = (rng.range(1, 13), rng.range(1, 29));
+    let _ = match rng.range(0, 18) {
+        0 => write!(s, "{y}-{m:02}-{d:02}"),
+        1 => write!(s, "{d:02}/{m:02}/{y}"),
+        2 => write!(s, "{} {d}, {y}", MONTHS[m - 1]),
+        3 => write!(
+            s,
+            "{:02}:{:02}:{:02}",
+            rng.range(0, 24),
+            rng.range(0, 60),
+            d
+        ),
+        4 => write!(s, "v{}.{}.{}", m, d, rng.range(0, 200)),
+        5 => write!(
+            s,
+            "{}.{}.{}.{}",
+            m,
+            d,
+            rng.range(0, 300),
+            rng.range(0, 9000)
+        ),
+        6 => write!(s, "{}.{:04}", rng.range(0, 100_000), rng.range(0, 10_000)),
+        7 => write!(
+            s,
+            "{},{:03},{:03}",
+            m,
+            rng.range(0, 1000),
+            rng.range(0, 1000)
+        ),
+        8 => write!(s, "{}%", rng.range(0, 1000) as f64 / 10.0),
+        9 => write!(s, "{}", rng.range(1_000_000_000, 2_000_000_000)),
+        10 => write!(s, "#{}", rng.next() % 1_000_000_000_000),
+        11 => write!(s, "0x{:08x}", rng.next() as u32),
+        12 => write!(s, "{} ms", rng.range(0, 100_000)),
+        13 => write!(s, "{y}{m:02}{d:02}.{}", rng.range(0, 100)),
+        14 => write!(s, "{}-{}", rng.range(100, 1000), rng.range(1000, 10_000)),
+        15 => write!(s, "{}", rng.next() % 10_000_000_000_000_000_000),
+        16 => write!(
+            s,
+            "+{} {} {}",
+            m,
+            rng.range(100, 1000),
+            rng.range(1000, 100_000)
+        ),
+        _ => write!(s, "{}", rng.range(0, 100)),
+    };
+}
+
+const PROSE: &str = "The data set was collected over several months from public \
+documentation, mailing lists and help pages. Each record holds a short passage of \
+running text (written by many authors) with the usual mix of long and short sentences, \
+quotations: lists of items; versions like 3.12 or PEP 8, and the odd year, 1999. ";
+
+/// Random strings over the bytes the patterns care about, and a few others.
+fn hostile(rng: &mut Rng, len: usize) -> String {
+    const ALPHABETS: [&str; 4] = [
+        "0123456789 -",
+        "0123456789 -./:()+@abcdefABCDEFXYZEGx_ \n",
+        "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ -.",
+        "0123456789abcdef:. @_-=eyJAKIAghp_xoxb-sk_live_-----BEGIN PRIVATE KEY-----é中",
+    ];
+    let alphabet: Vec<char> = ALPHABETS[rng.range(0, ALPHABETS.len())].chars().collect();
+    (0..len)
+        .map(|_| alphabet[rng.range(0, alphabet.len())])
+        .collect()
+}
+
+#[test]
+fn windowed_scan_equals_whole_value_scan() {
+    let mut h = Harness::new();
+    let mut rng = Rng(0x00D1_FF5E_ED00_0042);
+    for t in conformance_texts() {
+        h.check(&t);
+    }
+    let ex = examples();
+    for t in &ex {
+        h.check(t);
+    }
+    // Examples packed densely, with different separators, so that windows
+    // of many detectors touch and overlap.
+    for sep in ["", " ", "\n", " | ", "-", "0", ", "] {
+        for chunk in ex.chunks(7) {
+            h.check(&chunk.join(sep));
+        }
+        h.check(&ex.join(sep));
+    }
+    // Prose with planted examples, long and short.
+    for i in 0..400 {
+        let mut v = String::new();
+        for _ in 0..rng.range(1, 12) {
+            v.push_str(&PROSE[..rng.range(0, PROSE.len())]);
+            if i % 3 != 0 {
+                v.push_str(ex[rng.range(0, ex.len())]);
+                v.push(' ');
+            }
+        }
+        h.check(&v);
+    }
+    // Anchors away from the match or in another case: a context word far
+    // ahead of a key without digits, upper-case key names (the gate reads an
+    // all-lower-case anchor in any case).
+    for pad in [0, 1, 30, 60, 79, 200] {
+        let gap = " ".repeat(pad);
+        for t in [
+            format!("aws_secret_access_key ={gap} AbCdEfGhIjKlMnOpQrStUvWxYzAbCdEfGhIjKlMn"),
+            format!("SecretAccessKey:{gap}\"qwertyuiopASDFGHJKLzxcvbnm/+QWERTYUIOPasdf\""),
+            format!("DB_PASSWORD ={gap} \"hUnTeRtWoFoXtRoTqUiLl\""),
+            format!("X-API-KEY:{gap}ZyXwVuTsRqPoNmLkJiHgFeDcBa"),
+            format!("The Date Of Birth:{gap} March fourth, or 4 March 1987."),
+        ] {
+            h.check(&t);
+        }
+    }
+    // Digit tables and hex words, of every size around the heavy threshold.
+    for _ in 0..300 {
+        let want = rng.range(1, 3000);
+        let mut v = String::new();
+        while v.len() < want {
+            v.push('|');
+            for _ in 0..rng.range(1, 8) {
+                v.push(' ');
+                digit_cell(&mut rng, &mut v);
+                v.push_str(" |");
+            }
+            v.push('\n');
+        }
+        h.check(&v);
+        let mut hex = String::new();
+        for _ in 0..rng.range(1, 300) {
+            hex.push_str(&format!("{:012x} ", rng.next() >> 16));
+        }
+        h.check(&hex);
+    }
+    for _ in 0..3000 {
+        let len = rng.range(0, 600);
+        h.check(&hostile(&mut rng, len));
+    }
+    eprintln!(
+        "differential: {} values, {} bytes, {} candidates, {} raw findings, all equal",
+        h.values, h.bytes, h.candidates, h.findings
+    );
+    assert!(
+        h.findings > 2_000 && h.candidates > 50_000,
+        "too few findings to prove anything"
+    );
+}
+
+/// `SCOUR_DIFF_CORPUS=corpus.jsonl cargo test --release --lib
+/// differential_corpus -- --ignored --nocapture`: every string leaf of every
+/// line (up to `SCOUR_DIFF_MB` megabytes, default 50).
+#[test]
+#[ignore]
+fn differential_corpus() {
+    let Ok(path) = std::env::var("SCOUR_DIFF_CORPUS") else {
+        eprintln!("set SCOUR_DIFF_CORPUS");
+        return;
+    };
+    let limit: usize = std::env::var("SCOUR_DIFF_MB")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(50)
+        << 20;
+    let file = std::fs::File::open(&path).expect("corpus");
+    let mut h = Harness::new();
+    let mut read = 0;
+    fn leaves(v: &serde_json::Value, h: &mut Harness) {
+        match v {
+            serde_json::Value::String(s) => h.check(s),
+            serde_json::Value::Array(a) => a.iter().for_each(|x| leaves(x, h)),
+            serde_json::Value::Object(o) => o.values().for_each(|x| leaves(x, h)),
+            _ => {}
+        }
+    }
+    use std::io::BufRead;
+    for line in std::io::BufReader::new(file).lines() {
+        let line = line.expect("line");
+        read += line.len() + 1;
+        match serde_json::from_str::<serde_json::Value>(&line) {
+            Ok(v) => leaves(&v, &mut h),
+            Err(_) => h.check(&line),
+        }
+        if read >= limit {
+            break;
+        }
+    }
+    eprintln!(
+        "differential corpus: {} values, {} bytes, {} candidates, {} raw findings, all equal",
+        h.values, h.bytes, h.candidates, h.findings
+    );
+}
