@@ -100,23 +100,26 @@ impl Detector {
     /// one) rather than a literal inside its matches: then an occurrence
     /// says "something may be found in this value", not where.
     pub fn anchor_is_context(&self, anchor: &str) -> bool {
-        let a = anchor.to_ascii_lowercase();
+        let a = anchor.to_lowercase();
         self.context
             .iter()
-            .any(|w| w.trim_matches('*').to_ascii_lowercase().contains(&a))
+            .any(|w| w.trim_matches('*').to_lowercase().contains(&a))
     }
 
-    /// An anchor without upper-case letters occurs in any case (`password`
-    /// also in `DB_PASSWORD`); one with them only as written (`AKIA`, `SK`),
-    /// so that short vendor prefixes stay selective.
-    pub fn anchor_any_case(anchor: &str) -> bool {
+    /// Whether `anchor` is read in any case: a context word or key name
+    /// without upper-case letters (`password` also in `DB_PASSWORD`) is;
+    /// a literal of a case-sensitive pattern (`hf_`, `AKIA`) only as
+    /// written, so that vendor prefixes stay selective and cheap to find.
+    /// A pattern counts as case-insensitive when it turns on `(?i` anywhere.
+    pub fn anchor_any_case(&self, anchor: &str) -> bool {
         anchor.bytes().any(|b| b.is_ascii_lowercase())
             && !anchor.bytes().any(|b| b.is_ascii_uppercase())
+            && (self.anchor_is_context(anchor) || self.pattern.contains("(?i"))
     }
 
     /// Whether `anchor` occurs in `text` as the engines read it.
-    pub fn anchor_occurs(anchor: &str, text: &str) -> bool {
-        if Detector::anchor_any_case(anchor) {
+    pub fn anchor_occurs(&self, anchor: &str, text: &str) -> bool {
+        if self.anchor_any_case(anchor) {
             text.to_ascii_lowercase().contains(anchor)
         } else {
             text.contains(anchor)
@@ -201,13 +204,16 @@ pub fn builtin() -> &'static [Detector] {
 ///
 /// The contract is one-sided: `candidates` must report every pattern index
 /// (the position of the detector in the list the engine was built from) that
-/// has at least one match in `hay`; it may report more (a superset costs
+/// has at least one match in `hay`, where `hay` also holds one of the
+/// detector's anchors (as [`Detector::anchor_occurs`] reads them: without
+/// one the detector reports nothing there); it may report more (a superset costs
 /// time, never correctness, because each detector's own regex and validator
 /// run afterwards), never fewer. Indices may be reported in any order and
 /// more than once. The engine is shared by all threads; everything mutable
 /// lives in the [`EngineScratch`] it hands out.
 pub trait Engine: Send + Sync {
-    /// Report every pattern index that has at least one match in `hay` (a superset is allowed, never a subset).
+    /// Report every pattern index that has at least one match in `hay` and
+    /// one of its anchors there (a superset is allowed, never a subset).
     fn candidates(&self, hay: &[u8], scratch: &mut EngineScratch, out: &mut Vec<u16>);
     fn name(&self) -> &'static str;
     /// Fresh per-thread state for [`Engine::candidates`].

@@ -9,25 +9,29 @@
 //! linear in the haystack, so no value, however hostile, costs more than a
 //! constant number of passes.
 //!
-//! Two things keep the pass cheap:
+//! Three things keep the pass cheap:
 //!
 //! * **Regions.** Every match contains one of its detector's anchors (a
-//!   digit, `@`, `AKIA`, ...). A byte-table scan (single-byte anchors) and an
-//!   Aho-Corasick search (longer ones) find them, and each anchor only needs
-//!   the DFA over the bytes a match containing it can cover: the pattern's
-//!   maximum length either side for bounded patterns, the run of bytes an
-//!   unbounded pattern can consume otherwise (see [`super::window`]). Prose
-//!   with a number every few hundred bytes is walked over a tenth of its
-//!   bytes; a value without anchors is not walked at all (the old "gate").
-//! * **Groups.** One DFA over all ~40 patterns is small on prose but its
-//!   states multiply on digit-dense text (every pattern counts digits its
-//!   own way, and the product of those counters does not fit any cache: the
-//!   lazy DFA then thrashes or gives up). Short regions use the all-pattern
-//!   DFA; long ones (tables of numbers, hex dumps) use a few DFAs over small
-//!   groups of patterns, each of which stays small.
+//!   digit, `@`, `AKIA`, ...). A byte-table scan (single-byte anchors) and
+//!   Aho-Corasick searches (longer ones; key names in a lower-cased copy)
+//!   find them, and each anchor only needs the DFA over the bytes a match
+//!   containing it can cover: the pattern's maximum length either side for
+//!   bounded patterns, the run of bytes an unbounded pattern can consume
+//!   otherwise (see [`super::window`]). Prose with a number every few
+//!   hundred bytes is walked over a tenth of its bytes; a value without
+//!   anchors is not walked at all.
+//! * **Families.** A region is walked only for the detectors whose kind of
+//!   anchor found it: a digit's region by the digit-anchored patterns, an
+//!   `AKIA`'s by the vendor-prefix ones.
+//! * **Groups.** One DFA over many patterns multiplies their states (every
+//!   pattern counts digits its own way, and the product of those counters
+//!   does not fit any cache: the lazy DFA keeps building states, or
+//!   thrashes). Each family is split into DFAs of a few patterns, each of
+//!   which stays small.
 //!
-//! Neither changes a finding: regions only skip bytes no match can touch,
-//! and both modes report every match end.
+//! None of these changes a finding: regions only skip bytes no match can
+//! touch, and every DFA reports every match end of its patterns (the
+//! differential test compares group sizes and the ungated walk).
 
 use aho_corasick::AhoCorasick;
 use regex_automata::hybrid::dfa::{Cache, DFA};
@@ -37,31 +41,86 @@ use regex_automata::{meta, Input, MatchKind};
 use super::window::{ByteSet, Reach, RunMemo};
 use super::{DetectError, Detector, Engine, EngineScratch, MatchEnds};
 
-/// Regions longer than this use the group DFAs.
-const HEAVY: usize = 256;
-/// Patterns per group DFA.
-const GROUP: usize = 4;
-/// Lazy-DFA cache limits (per thread; memory is only used as states appear).
-const ALL_CACHE: usize = 16 << 20;
-const GROUP_CACHE: usize = 4 << 20;
+/// Patterns per DFA: one DFA over many patterns multiplies their states
+/// (every pattern counts digits its own way, and the product of those
+/// counters outgrows any cache on digit-dense text), one per pattern
+/// multiplies the passes. Six measured best on prose and on digit tables.
+const GROUP: usize = 6;
+/// Literals per anchor automaton.
+const AUTOMATON: usize = 16;
+/// Lazy-DFA cache limit per DFA and thread (memory is only used as states
+/// appear).
+const CACHE: usize = 8 << 20;
 
 /// Lazy DFAs over the detector patterns, plus the anchor gate that finds
 /// the regions worth walking.
 #[derive(Debug)]
 pub struct RegexEngine {
-    all: DFA,
-    groups: Vec<Group>,
+    /// Every pattern: walks whole values when there is no gate.
+    all: Family,
+    /// One per gate family (see [`Gate`]), in the gate's order.
+    families: Vec<Family>,
     gate: Option<Gate>,
     patterns: usize,
-    /// Regions longer than this use the group DFAs.
-    heavy: usize,
 }
 
-/// One group DFA: its pattern `i` is detector `members[i]`.
+/// The detectors one kind of anchor can reveal, in DFAs of a few patterns
+/// each: a region found by a digit only needs the patterns anchored on
+/// digits, not the forty-character key patterns whose counters would
+/// multiply its states.
+#[derive(Debug)]
+struct Family {
+    groups: Vec<Group>,
+}
+
+/// One DFA: its pattern `i` is detector `members[i]`.
 #[derive(Debug)]
 struct Group {
     dfa: DFA,
     members: Vec<usize>,
+}
+
+impl Family {
+    fn new(patterns: &[&str], members: &[usize], size: usize) -> Result<Family, String> {
+        let mut groups = Vec::new();
+        for chunk in members.chunks(size.max(1)) {
+            let pats: Vec<&str> = chunk.iter().map(|&i| patterns[i]).collect();
+            groups.push(Group {
+                dfa: build_dfa(&pats, CACHE)?,
+                members: chunk.to_vec(),
+            });
+        }
+        Ok(Family { groups })
+    }
+
+    fn cache(&self) -> Vec<Cache> {
+        self.groups.iter().map(|g| g.dfa.create_cache()).collect()
+    }
+
+    /// Walks every group over `regions` of `hay`. A DFA that fails reports
+    /// its patterns as "anywhere".
+    fn walk_regions(
+        &self,
+        caches: &mut [Cache],
+        hay: &[u8],
+        regions: &[(usize, usize)],
+        sink: &mut impl FnMut(usize, Option<usize>),
+    ) {
+        for (g, cache) in self.groups.iter().zip(caches.iter_mut()) {
+            let members = &g.members;
+            for &(lo, hi) in regions {
+                let ok = walk(&g.dfa, cache, hay, lo, hi, &mut |p, end| {
+                    if let Some(&d) = members.get(p) {
+                        sink(d, Some(end));
+                    }
+                });
+                if !ok {
+                    members.iter().for_each(|&d| sink(d, None));
+                    break;
+                }
+            }
+        }
+    }
 }
 
 /// How far a match containing an anchor can reach from it.
@@ -102,28 +161,46 @@ impl Slot {
     }
 }
 
+/// A multi-byte anchor automaton and what its occurrences say.
+#[derive(Debug)]
+struct Literals {
+    ac: AhoCorasick,
+    /// One reach for all of the automaton's literals, because a
+    /// leftmost-first search can hide an overlapping occurrence of another.
+    reach: AnchorReach,
+    /// Its literals are lower-case and searched in a lower-cased copy of
+    /// the value (an exact search keeps aho-corasick's SIMD prefilter,
+    /// which a case-insensitive automaton loses).
+    folded: bool,
+}
+
 /// Where matches can be, from anchors alone. Exists only when every
 /// detector declares anchors (one of which each of its matches contains)
 /// and has no look-around; otherwise values are walked whole.
+///
+/// Regions come in families: family 0 holds the detectors with single-byte
+/// anchors, family `1 + i` those with a literal in `literals[i]`. A
+/// family's regions are walked with a DFA over its detectors only.
 #[derive(Debug)]
 struct Gate {
     /// Per byte: 0, or 1 + an index into `classes` for single-byte anchors.
     byte_class: [u8; 256],
     classes: Vec<AnchorReach>,
-    /// Multi-byte anchors, one automaton per (any case, context) kind; one
-    /// reach for all of an automaton's literals, because a leftmost-first
-    /// search can hide an overlapping occurrence of another.
-    literals: Vec<(AhoCorasick, AnchorReach)>,
+    /// Multi-byte anchors, automata of at most [`AUTOMATON`] literals of one
+    /// (any case, context) kind.
+    literals: Vec<Literals>,
     runs: Vec<ByteSet>,
 }
 
 impl Gate {
-    fn new(detectors: &[&'static Detector]) -> Option<Gate> {
+    /// The gate and the members of each of its families.
+    fn new(detectors: &[&'static Detector]) -> Option<(Gate, Vec<Vec<usize>>)> {
         let reach: Vec<Reach> = detectors.iter().map(|d| Reach::of(d.pattern)).collect();
         let mut per_byte: Vec<Slot> = vec![Slot::default(); 256];
-        // Multi-byte anchors by kind: [exact, any case] x [in match, context].
-        let mut kinds: [(Slot, Vec<&str>); 4] = Default::default();
-        for (d, r) in detectors.iter().zip(&reach) {
+        let mut byte_members: Vec<usize> = Vec::new();
+        // Multi-byte anchors: (any case, context, literal, detector).
+        let mut lits: Vec<(bool, bool, String, usize)> = Vec::new();
+        for (i, (d, r)) in detectors.iter().zip(&reach).enumerate() {
             if d.anchors.is_empty() || d.anchors.iter().any(|a| a.is_empty()) {
                 return None;
             }
@@ -132,19 +209,19 @@ impl Gate {
             }
             for a in d.anchors {
                 let context = d.anchor_is_context(a);
+                let any_case = d.anchor_any_case(a);
                 match a.as_bytes() {
                     [b] => {
                         per_byte[usize::from(*b)].widen(r, context);
-                        if Detector::anchor_any_case(a) {
+                        if any_case {
                             per_byte[usize::from(b.to_ascii_uppercase())].widen(r, context);
                         }
+                        if byte_members.last() != Some(&i) {
+                            byte_members.push(i);
+                        }
                     }
-                    _ => {
-                        let k =
-                            usize::from(Detector::anchor_any_case(a)) * 2 + usize::from(context);
-                        kinds[k].0.widen(r, context);
-                        kinds[k].1.push(*a);
-                    }
+                    _ if any_case => lits.push((true, context, a.to_ascii_lowercase(), i)),
+                    _ => lits.push((false, context, (*a).to_owned(), i)),
                 }
             }
         }
@@ -178,39 +255,72 @@ impl Gate {
             };
             byte_class[b] = u8::try_from(k + 1).ok()?;
         }
+        // One automaton per kind (exact or any case, in match or context)
+        // and per AUTOMATON literals of it: a Teddy search over a few
+        // literals runs at several GB/s, over forty at a fraction of that
+        // (nibble fingerprints collide), and a few passes cost less.
+        lits.sort();
         let mut literals = Vec::new();
-        for (k, (slot, lits)) in kinds.into_iter().enumerate() {
-            if lits.is_empty() {
-                continue;
+        let mut members = vec![byte_members];
+        for kind in lits.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
+            for chunk in kind.chunks(AUTOMATON) {
+                let mut slot = Slot::default();
+                let mut chunk_members: Vec<usize> = Vec::new();
+                for (_, context, _, i) in chunk {
+                    slot.widen(&reach[*i], *context);
+                    if !chunk_members.contains(i) {
+                        chunk_members.push(*i);
+                    }
+                }
+                chunk_members.sort_unstable();
+                // Leftmost matching lets aho-corasick use its SIMD (Teddy)
+                // prefilter. Every occurrence it skips starts inside one it
+                // reports, so the region of a reported occurrence covers
+                // matches around any literal starting inside it (see
+                // `reach`). Building can only fail on absurd sizes, and then
+                // there is no gate.
+                let ac = AhoCorasick::builder()
+                    .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+                    .build(chunk.iter().map(|l| l.2.as_str()))
+                    .ok()?;
+                literals.push(Literals {
+                    ac,
+                    reach: intern(slot),
+                    folded: chunk[0].0,
+                });
+                members.push(chunk_members);
             }
-            // Leftmost matching lets aho-corasick use its SIMD (Teddy)
-            // prefilter. Every occurrence it skips starts inside one it
-            // reports, so the region of a reported occurrence covers matches
-            // around any literal starting inside it (see `reach`). Building
-            // can only fail on absurd sizes, and then there is no gate.
-            let ac = AhoCorasick::builder()
-                .match_kind(aho_corasick::MatchKind::LeftmostFirst)
-                .ascii_case_insensitive(k >= 2)
-                .build(&lits)
-                .ok()?;
-            literals.push((ac, intern(slot)));
         }
-        Some(Gate {
-            byte_class,
-            classes,
-            literals,
-            runs,
-        })
+        Some((
+            Gate {
+                byte_class,
+                classes,
+                literals,
+                runs,
+            },
+            members,
+        ))
     }
 
-    /// The sorted, disjoint byte ranges of `hay` that can hold a match.
-    fn regions(&self, hay: &[u8], memos: &mut Vec<RunMemo>, out: &mut Vec<(usize, usize)>) {
-        out.clear();
+    /// Per family, the sorted, disjoint byte ranges of `hay` that can hold a
+    /// match of one of its detectors. `out` has one list per family.
+    fn regions(
+        &self,
+        hay: &[u8],
+        lower: &mut Vec<u8>,
+        memos: &mut Vec<RunMemo>,
+        out: &mut [Vec<(usize, usize)>],
+    ) {
+        out.iter_mut().for_each(Vec::clear);
         memos.clear();
         memos.resize(self.runs.len(), RunMemo::default());
-        let mut sorted = true;
+        let Some((bytes, lists)) = out.split_first_mut() else {
+            return;
+        };
         // Single-byte anchors: OR a chunk's table entries before branching,
-        // one branch per 32 bytes instead of one per byte.
+        // one branch per 32 bytes instead of one per byte. Regions come in
+        // order of their anchors; a wider reach can still start earlier.
+        let mut sorted = true;
         let mut base = 0;
         for chunk in hay.chunks(32) {
             if chunk
@@ -223,37 +333,43 @@ impl Gate {
                     if k != 0 {
                         let r = self.classes[usize::from(k - 1)];
                         let (lo, hi) = self.reach(hay, base + i, 1, r, memos);
-                        sorted &= push_region(out, lo, hi);
+                        sorted &= push_region(bytes, lo, hi);
                     }
                 }
             }
             base += chunk.len();
         }
-        // Each automaton's regions are appended after the others': out of
-        // order unless at most one list is non-empty.
-        let mut lists = usize::from(!out.is_empty());
-        for (ac, r) in &self.literals {
-            let before = out.len();
-            for m in ac.find_iter(hay) {
-                let (lo, hi) = self.reach(hay, m.start(), m.len(), *r, memos);
-                sorted &= push_region(out, lo, hi);
-            }
-            lists += usize::from(out.len() != before);
-        }
-        sorted &= lists <= 1;
         if !sorted {
-            out.sort_unstable();
-            let mut k = 0;
-            for i in 1..out.len() {
-                let (lo, hi) = out[i];
-                if lo <= out[k].1 {
-                    out[k].1 = out[k].1.max(hi);
-                } else {
-                    k += 1;
-                    out[k] = (lo, hi);
+            merge(bytes);
+        }
+        let mut lowered = false;
+        for (lit, list) in self.literals.iter().zip(lists.iter_mut()) {
+            let text: &[u8] = if lit.folded {
+                if !lowered {
+                    lower.clear();
+                    lower.extend_from_slice(hay);
+                    lower.make_ascii_lowercase();
+                    lowered = true;
+                }
+                lower
+            } else {
+                hay
+            };
+            let mut sorted = true;
+            for m in lit.ac.find_iter(text) {
+                let (lo, hi) = self.reach(hay, m.start(), m.len(), lit.reach, memos);
+                sorted &= push_region(list, lo, hi);
+                if lo == 0 && hi == hay.len() {
+                    // The whole value: nothing more to learn.
+                    list.clear();
+                    list.push((0, hay.len()));
+                    sorted = true;
+                    break;
                 }
             }
-            out.truncate(k + 1);
+            if !sorted {
+                merge(list);
+            }
         }
     }
 
@@ -285,6 +401,25 @@ impl Gate {
     }
 }
 
+/// Sorts `out` and merges overlapping regions.
+fn merge(out: &mut Vec<(usize, usize)>) {
+    if out.is_empty() {
+        return;
+    }
+    out.sort_unstable();
+    let mut k = 0;
+    for i in 1..out.len() {
+        let (lo, hi) = out[i];
+        if lo <= out[k].1 {
+            out[k].1 = out[k].1.max(hi);
+        } else {
+            k += 1;
+            out[k] = (lo, hi);
+        }
+    }
+    out.truncate(k + 1);
+}
+
 /// Appends `lo..hi` to `out`, merging it into the last region when it starts
 /// inside it; `false` if it starts before the last region (out of order).
 fn push_region(out: &mut Vec<(usize, usize)>, lo: usize, hi: usize) -> bool {
@@ -306,9 +441,10 @@ fn push_region(out: &mut Vec<(usize, usize)>, lo: usize, hi: usize) -> bool {
 }
 
 struct RegexScratch {
-    all: Cache,
-    groups: Vec<Cache>,
-    regions: Vec<(usize, usize)>,
+    all: Vec<Cache>,
+    families: Vec<Vec<Cache>>,
+    regions: Vec<Vec<(usize, usize)>>,
+    lower: Vec<u8>,
     memos: Vec<RunMemo>,
     seen: Vec<bool>,
 }
@@ -385,6 +521,15 @@ fn walk(
 
 impl RegexEngine {
     pub fn new(detectors: &[&'static Detector]) -> Result<RegexEngine, DetectError> {
+        RegexEngine::with_group_size(detectors, GROUP)
+    }
+
+    /// With `size` patterns per DFA (tests compare 1, the default and one
+    /// DFA per family).
+    pub fn with_group_size(
+        detectors: &[&'static Detector],
+        size: usize,
+    ) -> Result<RegexEngine, DetectError> {
         let patterns: Vec<&str> = detectors.iter().map(|d| d.pattern).collect();
         let engine_error = |message: String| DetectError::Engine {
             engine: "regex-automata",
@@ -403,22 +548,24 @@ impl RegexEngine {
                 });
             }
         }
-        let all = build_dfa(&patterns, ALL_CACHE).map_err(engine_error)?;
-        let mut groups = Vec::new();
-        let order: Vec<usize> = (0..patterns.len()).collect();
-        for members in order.chunks(GROUP) {
-            let pats: Vec<&str> = members.iter().map(|&i| patterns[i]).collect();
-            groups.push(Group {
-                dfa: build_dfa(&pats, GROUP_CACHE).map_err(engine_error)?,
-                members: members.to_vec(),
-            });
-        }
+        let every: Vec<usize> = (0..patterns.len()).collect();
+        let all = Family::new(&patterns, &every, size).map_err(engine_error)?;
+        let (gate, families) = match Gate::new(detectors) {
+            Some((gate, members)) => {
+                let families = members
+                    .into_iter()
+                    .map(|m| Family::new(&patterns, &m, size))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(engine_error)?;
+                (Some(gate), families)
+            }
+            None => (None, Vec::new()),
+        };
         Ok(RegexEngine {
             all,
-            groups,
-            gate: Gate::new(detectors),
+            families,
+            gate,
             patterns: patterns.len(),
-            heavy: HEAVY,
         })
     }
 
@@ -426,13 +573,7 @@ impl RegexEngine {
     /// no finding): every value is walked whole.
     pub fn without_gate(mut self) -> RegexEngine {
         self.gate = None;
-        self
-    }
-
-    /// Sets the region length above which the group DFAs are used (tests
-    /// force one mode or the other with 0 and `usize::MAX`).
-    pub fn with_heavy(mut self, heavy: usize) -> RegexEngine {
-        self.heavy = heavy;
+        self.families.clear();
         self
     }
 
@@ -447,39 +588,28 @@ impl RegexEngine {
     fn run(&self, hay: &[u8], s: &mut RegexScratch, sink: &mut impl FnMut(usize, Option<usize>)) {
         let RegexScratch {
             all,
-            groups,
+            families,
             regions,
+            lower,
             memos,
             ..
         } = s;
         match &self.gate {
-            Some(gate) => gate.regions(hay, memos, regions),
+            Some(gate) => {
+                regions.resize_with(self.families.len(), Vec::new);
+                gate.regions(hay, lower, memos, regions);
+                for ((f, cache), list) in self
+                    .families
+                    .iter()
+                    .zip(families.iter_mut())
+                    .zip(regions.iter())
+                {
+                    f.walk_regions(cache, hay, list, sink);
+                }
+            }
             None => {
-                regions.clear();
                 if !hay.is_empty() {
-                    regions.push((0, hay.len()));
-                }
-            }
-        }
-        for &(lo, hi) in regions.iter() {
-            if hi - lo <= self.heavy {
-                if !walk(&self.all, all, hay, lo, hi, &mut |p, end| {
-                    sink(p, Some(end))
-                }) {
-                    (0..self.patterns).for_each(|p| sink(p, None));
-                    return;
-                }
-                continue;
-            }
-            for (g, cache) in self.groups.iter().zip(groups.iter_mut()) {
-                let members = &g.members;
-                let ok = walk(&g.dfa, cache, hay, lo, hi, &mut |p, end| {
-                    if let Some(&d) = members.get(p) {
-                        sink(d, Some(end));
-                    }
-                });
-                if !ok {
-                    members.iter().for_each(|&d| sink(d, None));
+                    self.all.walk_regions(all, hay, &[(0, hay.len())], sink);
                 }
             }
         }
@@ -528,9 +658,10 @@ impl Engine for RegexEngine {
 
     fn new_scratch(&self) -> EngineScratch {
         EngineScratch::new(RegexScratch {
-            all: self.all.create_cache(),
-            groups: self.groups.iter().map(|g| g.dfa.create_cache()).collect(),
+            all: self.all.cache(),
+            families: self.families.iter().map(Family::cache).collect(),
             regions: Vec::new(),
+            lower: Vec::new(),
             memos: Vec::new(),
             seen: Vec::new(),
         })

@@ -526,7 +526,22 @@ pub const DATE_OF_BIRTH: Detector = Detector {
         r"|(?i-u:january|february|march|april|may|june|july|august|september|october|november|december",
         r"|jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)\.?\s+[0-9]{1,2}(?i-u:st|nd|rd|th)?,?\s+[0-9]{4}",
     ),
-    anchors: DIGITS,
+    // Its birth words, not its digits: every finding needs one, and digits
+    // are everywhere (a date's month-name run would otherwise spread a
+    // digit's region over whole sentences).
+    anchors: &[
+        "born",
+        "birth",
+        "dob",
+        "d.o.b",
+        "geboren",
+        "geburtsdatum",
+        "né",
+        "nÉ",
+        "naissance",
+        "nacimiento",
+        "出生",
+    ],
     context: DOB_CONTEXT,
     validator: date_of_birth,
     validator_name:

@@ -770,24 +770,10 @@ pub const GENERIC_SECRET: Detector = Detector {
         r#"["']?\s*(?::=|=>|=|:)\s*"#,
         r#"(?:"[^"\n]*"|'[^'\n]*'|`[^`\n]*`|[^\s,;"'`]+)"#,
     ),
+    // Shortest pieces every key name contains: fewer, shorter literals
+    // keep the anchor search at several GB/s.
     anchors: &[
-        "password",
-        "passwd",
-        "pwd",
-        "secret",
-        "token",
-        "apikey",
-        "api_key",
-        "api-key",
-        "accesskey",
-        "access_key",
-        "access-key",
-        "authkey",
-        "auth_key",
-        "auth-key",
-        "privatekey",
-        "private_key",
-        "private-key",
+        "passw", "pwd", "secret", "token", "api", "access", "auth", "private",
     ],
     // The key name in the pattern is the context.
     context: &[],
