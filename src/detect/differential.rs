@@ -7,8 +7,8 @@
 //! examples and near misses (alone and packed densely together), generated
 //! prose with planted examples, digit tables, hex words, and random strings
 //! over the characters the patterns care about. Each is scanned by several
-//! engine configurations (default; always the all-pattern DFA; always the
-//! group DFAs; no anchor gate) and compared detector by detector before
+//! engine configurations (default; one DFA per anchor family; one DFA per
+//! pattern; no anchor gate) and compared detector by detector before
 //! resolution, and after it. `SCOUR_DIFF_CORPUS=file.jsonl` adds every
 //! string leaf of a JSONL corpus (ignored test `differential_corpus`).
 
