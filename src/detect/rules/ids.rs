@@ -41,9 +41,12 @@ pub const DETECTORS: &[Detector] = &[
 ];
 
 /// Priorities: a check digit beats format and context alone.
+/// A context-only type whose context word is present beats the context-free
+/// formats of PHONE (30) and CN_MOBILE (40): eleven digits after `DL#` are a
+/// licence number, not a Chinese mobile.
 const CHECKSUM: u8 = 60;
 const FORMAT: u8 = 35;
-const CONTEXT: u8 = 25;
+const CONTEXT: u8 = 42;
 
 fn in_context(c: &Candidate<'_>, words: &[&str]) -> bool {
     near(c.text, c.start, c.end, words, WINDOW)
@@ -195,7 +198,9 @@ pub const US_ZIP: Detector = Detector {
     normaliser: digits_only,
     placeholder: "[US_ZIP]",
     regulations: &["CCPA", "HIPAA"],
-    priority: 20,
+    // Above PHONE: `NJ 07363-1436` is also a plausible German number, but a
+    // ZIP+4 shape with a state code or ZIP word beside it is an address.
+    priority: 32,
     examples: &[
         "Mail it to 100 Main Street, Sacramento, CA 95814.",
         "zip: 02139",
@@ -832,14 +837,32 @@ pub const CN_MOBILE: Detector = Detector {
         "订单号 12345678901",
         "手机 139551020757",
         "Office line +86 10 6552 9988",
+        "Fax the signed copy to +49 151 13606986 please.",
+        "Driving licence: AN93 19916113835",
+        "Driver's license number: A145-9749-9178",
+        "token xoxz-18494142562-2666119735-h4MCBkMKSX0Qu",
     ],
 };
 
 fn cn_mobile(c: &Candidate<'_>) -> Option<Range<usize>> {
-    if char_after(c.text, c.end).is_some_and(|x| x.is_ascii_digit()) {
+    // Not glued to letters or digits: `A145-9749-9178` is an Illinois
+    // licence, `X13812345678` an identifier.
+    if char_after(c.text, c.end).is_some_and(|x| x.is_ascii_alphanumeric()) {
         return None;
     }
-    let glued = |at: usize| char_before(c.text, at).is_some_and(|x| x.is_ascii_digit() || x == '+');
+    // Nor a dash-joined piece of a token: `xoxz-18494142562-2666119735-...`.
+    let word = |x: char| x.is_ascii_alphanumeric() || x == '_';
+    if char_after(c.text, c.end) == Some('-') && char_after(c.text, c.end + 1).is_some_and(word) {
+        return None;
+    }
+    if char_before(c.text, c.start) == Some('-')
+        && c.start > 0
+        && char_before(c.text, c.start - 1).is_some_and(word)
+    {
+        return None;
+    }
+    let glued =
+        |at: usize| char_before(c.text, at).is_some_and(|x| x.is_ascii_alphanumeric() || x == '+');
     let v = c.value();
     // `3+86 138...`: the prefix is glued to something, the number is not.
     let start = if !glued(c.start) {
@@ -851,6 +874,24 @@ fn cn_mobile(c: &Candidate<'_>) -> Option<Range<usize>> {
         }
         national
     };
+    // `+49 151 13606986`, `AN93 19916113835`: a short digit group glued by
+    // one separator in front makes the number a piece of a longer run.
+    if start == c.start && matches!(char_before(c.text, start), Some(' ' | '-')) {
+        let (mut len, mut digits, mut in_digits) = (0usize, 0usize, true);
+        for x in c.text[..start - 1]
+            .chars()
+            .rev()
+            .take_while(char::is_ascii_alphanumeric)
+            .take(6)
+        {
+            len += 1;
+            in_digits &= x.is_ascii_digit();
+            digits += usize::from(in_digits);
+        }
+        if (1..=4).contains(&digits) && len <= 5 {
+            return None;
+        }
+    }
     let (d, n) = compact::<15>(c.text[start..c.end].trim_start_matches('+'))?;
     ids::cn_mobile(&d[n.checked_sub(11)?..n]).then_some(start..c.end)
 }

@@ -103,6 +103,9 @@ pub const PHONE: Detector = Detector {
         "WhatsApp me at +91 98765 43210 after 6 pm.",
         "call tel:+33 1 99 00 12 34",
         "London: +44 (0)20 7946 0958",
+        "Rome office: +39 06 2891 7554.",
+        "Toronto: +1 416 411 7685 (office hours only)",
+        "Fax the signed copy to +49 151 13606986 please.",
     ],
     near_misses: &[
         "Order 4155552671 was shipped today.",
@@ -114,6 +117,7 @@ pub const PHONE: Detector = Detector {
         "on 15/01/2024 415 555",
         "v1.415.555.2671",
         "US support: +4 415-555-2671 on weekdays.",
+        "Host 921.206.57.75 does not answer.",
     ],
 };
 
@@ -135,7 +139,7 @@ fn phone_span(c: &Candidate<'_>) -> Option<Range<usize>> {
         *buf.get_mut(n)? = b;
         n += 1;
     }
-    if n < 7 || phone::has_date_shape(v) {
+    if n < 7 || phone::has_date_shape(v) || phone::is_dotted_quad(v) {
         return None;
     }
     let digits = &buf[..n];

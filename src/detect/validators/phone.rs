@@ -276,15 +276,15 @@ pub fn nsn_ok(plan: Plan, nsn: &[u8]) -> bool {
     let n = nsn.len();
     let d = |i: usize| nsn.get(i).map_or(0xff, |b| b.wrapping_sub(b'0'));
     match plan {
-        // NANP: NXX-NXX-XXXX; area codes N[0-8]X, neither part an N11
-        // service code.
+        // NANP: NXX-NXX-XXXX; area codes N[0-8]X and never an N11 service
+        // code. N11 exchanges are left alone: the national plans (and
+        // libphonenumber) do not rule them out, e.g. +1 416 411 ....
         Plan::Us => {
             n == 10
                 && (2..=9).contains(&d(0))
                 && d(1) <= 8
                 && !(d(1) == 1 && d(2) == 1)
                 && (2..=9).contains(&d(3))
-                && !(d(4) == 1 && d(5) == 1)
         }
         // Ofcom: 011x and 01x1 cities 10 digits, other 01 areas 9-10;
         // 02 only as 020/023/024/028/029; 03/05/07/09 10 digits; 08 9-10.
@@ -346,7 +346,10 @@ pub fn international_ok(digits: &[u8]) -> bool {
         return false;
     };
     let (_, lo, hi) = CALLING_CODES[i];
-    nsn.first().is_some_and(|&b| b != b'0')
+    // Italy kept the leading 0 of fixed lines in the international form:
+    // +39 06 ... is Rome.
+    let leading_zero_ok = code == 39;
+    nsn.first().is_some_and(|&b| b != b'0' || leading_zero_ok)
         && (usize::from(lo)..=usize::from(hi)).contains(&nsn.len())
 }
 
@@ -375,6 +378,19 @@ pub fn national_in(plan: Plan, digits: &[u8]) -> bool {
                 || (digits.len() == 11 && digits[0] == b'1' && matches!(digits[1], b'3'..=b'9'))
         }
     }
+}
+
+/// True when `s` is four dot-separated groups of 1-3 digits: the shape of
+/// an IPv4 address (`921.206.57.75` is a bad address, not a phone number).
+pub fn is_dotted_quad(s: &str) -> bool {
+    let mut groups = 0;
+    for g in s.split('.') {
+        if g.is_empty() || g.len() > 3 || !g.bytes().all(|b| b.is_ascii_digit()) {
+            return false;
+        }
+        groups += 1;
+    }
+    groups == 4
 }
 
 /// True when `s` contains a date shape (`YYYY-MM-DD`, `DD/MM/YYYY`,
