@@ -17,9 +17,11 @@
 //!   find them, and each anchor only needs the DFA over the bytes a match
 //!   containing it can cover: the pattern's maximum length either side for
 //!   bounded patterns, the run of bytes an unbounded pattern can consume
-//!   otherwise (see [`super::window`]). Prose with a number every few
-//!   hundred bytes is walked over a tenth of its bytes; a value without
-//!   anchors is not walked at all.
+//!   otherwise (see [`super::window`]), clipped to the run of the bounded
+//!   patterns' alphabet around the anchor. A region with fewer anchor bytes
+//!   or fewer bytes than any match of its family needs (the four digits of
+//!   a year, where the detectors need five or more) is dropped. A value
+//!   without anchors is not walked at all.
 //! * **Families.** A region is walked only for the detectors whose kind of
 //!   anchor found it: a digit's region by the digit-anchored patterns, an
 //!   `AKIA`'s by the vendor-prefix ones.
@@ -38,7 +40,7 @@ use regex_automata::hybrid::dfa::{Cache, DFA};
 use regex_automata::nfa::thompson::{self, WhichCaptures};
 use regex_automata::{meta, Input, MatchKind};
 
-use super::window::{ByteSet, Reach, RunMemo};
+use super::window::{alphabet, min_count, min_len, ByteSet, Reach, RunMemo};
 use super::{DetectError, Detector, Engine, EngineScratch, MatchEnds};
 
 /// Patterns per DFA: one DFA over many patterns multiplies their states
@@ -128,6 +130,11 @@ impl Family {
 struct AnchorReach {
     /// Bytes either side (the longest bounded pattern with this anchor).
     bounded: usize,
+    /// Index into [`Gate::runs`]: the alphabet of those bounded patterns.
+    /// Their matches also lie in its run around the anchor, so the window
+    /// is clipped to it (`in 1990 the` needs ` 1990 `, not 21 bytes either
+    /// side).
+    clip: Option<usize>,
     /// Index into [`Gate::runs`]: the bytes unbounded patterns can consume.
     run: Option<usize>,
     /// The anchor is a context word, not part of the match: the match can
@@ -139,6 +146,9 @@ struct AnchorReach {
 #[derive(Debug, Clone, Default)]
 struct Slot {
     bounded: usize,
+    clip: Option<ByteSet>,
+    /// A bounded pattern without a known alphabet: no clipping.
+    unclipped: bool,
     run: Option<ByteSet>,
     whole: bool,
 }
@@ -148,13 +158,19 @@ impl Slot {
         self.bounded == 0 && self.run.is_none() && !self.whole
     }
 
-    fn widen(&mut self, r: &Reach, context: bool) {
+    fn widen(&mut self, r: &Reach, alphabet: Option<&ByteSet>, context: bool) {
         if context {
             self.whole = true;
             return;
         }
         match r {
-            Reach::Bounded(n) => self.bounded = self.bounded.max(*n),
+            Reach::Bounded(n) => {
+                self.bounded = self.bounded.max(*n);
+                match alphabet {
+                    Some(a) => self.clip.get_or_insert_with(ByteSet::empty).union(a),
+                    None => self.unclipped = true,
+                }
+            }
             Reach::Run(set) => self.run.get_or_insert_with(ByteSet::empty).union(set),
             Reach::Whole => self.whole = true,
         }
@@ -174,18 +190,41 @@ struct Literals {
     folded: bool,
 }
 
+/// A family found by single-byte anchors, the least number of its anchor
+/// bytes any of its members' matches contains and their shortest match: a
+/// region with fewer such bytes (the four digits of a year, for detectors
+/// that need five or more) or fewer bytes cannot hold a match and is
+/// dropped before any DFA sees it.
+#[derive(Debug)]
+struct ByteFamily {
+    anchors: ByteSet,
+    min_count: usize,
+    /// The shortest match of any member: a shorter region holds none.
+    min_len: usize,
+}
+
+/// Byte families are keyed by how many anchor bytes their matches need, up
+/// to this (and by whether their alphabets hold letters, which make runs
+/// long): prose is full of short digit runs (years, section numbers) that
+/// only detectors needing few digits must look at.
+const SHORT_RUN: usize = 4;
+
 /// Where matches can be, from anchors alone. Exists only when every
 /// detector declares anchors (one of which each of its matches contains)
 /// and has no look-around; otherwise values are walked whole.
 ///
-/// Regions come in families: family 0 holds the detectors with single-byte
-/// anchors, family `1 + i` those with a literal in `literals[i]`. A
-/// family's regions are walked with a DFA over its detectors only.
+/// Regions come in families: first the families found by single-byte
+/// anchors (split by whether their alphabets hold letters, which make
+/// runs long, and by whether their matches need more than [`SHORT_RUN`]
+/// anchor bytes), then one family per literal automaton. A family's
+/// regions are walked with DFAs over its detectors only.
 #[derive(Debug)]
 struct Gate {
     /// Per byte: 0, or 1 + an index into `classes` for single-byte anchors.
     byte_class: [u8; 256],
-    classes: Vec<AnchorReach>,
+    /// Per class: the byte families it reveals and how far.
+    classes: Vec<Vec<(usize, AnchorReach)>>,
+    byte_families: Vec<ByteFamily>,
     /// Multi-byte anchors, automata of at most [`AUTOMATON`] literals of one
     /// (any case, context) kind.
     literals: Vec<Literals>,
@@ -196,8 +235,11 @@ impl Gate {
     /// The gate and the members of each of its families.
     fn new(detectors: &[&'static Detector]) -> Option<(Gate, Vec<Vec<usize>>)> {
         let reach: Vec<Reach> = detectors.iter().map(|d| Reach::of(d.pattern)).collect();
-        let mut per_byte: Vec<Slot> = vec![Slot::default(); 256];
-        let mut byte_members: Vec<usize> = Vec::new();
+        let alphabets: Vec<Option<ByteSet>> =
+            detectors.iter().map(|d| alphabet(d.pattern)).collect();
+        // Single-byte anchors: (letters in the alphabet, anchor bytes a
+        // match needs, capped above SHORT_RUN) -> members.
+        let mut byte_groups: Vec<((bool, usize), Vec<usize>)> = Vec::new();
         // Multi-byte anchors: (any case, context, literal, detector).
         let mut lits: Vec<(bool, bool, String, usize)> = Vec::new();
         for (i, (d, r)) in detectors.iter().zip(&reach).enumerate() {
@@ -207,67 +249,128 @@ impl Gate {
             if matches!(r, Reach::Whole) {
                 return None;
             }
+            let mut own = ByteSet::empty();
             for a in d.anchors {
                 let context = d.anchor_is_context(a);
                 let any_case = d.anchor_any_case(a);
                 match a.as_bytes() {
                     [b] => {
-                        per_byte[usize::from(*b)].widen(r, context);
+                        own.insert_range(*b, *b);
                         if any_case {
-                            per_byte[usize::from(b.to_ascii_uppercase())].widen(r, context);
-                        }
-                        if byte_members.last() != Some(&i) {
-                            byte_members.push(i);
+                            let u = b.to_ascii_uppercase();
+                            own.insert_range(u, u);
                         }
                     }
                     _ if any_case => lits.push((true, context, a.to_ascii_lowercase(), i)),
                     _ => lits.push((false, context, (*a).to_owned(), i)),
                 }
             }
+            if own.0.iter().any(|&x| x) {
+                let letters = alphabets[i].as_ref().map_or(true, |s| {
+                    (0..=255u8).any(|b| b.is_ascii_alphabetic() && s.contains(b))
+                });
+                let need = min_count(d.pattern, &own).unwrap_or(0).min(SHORT_RUN + 1);
+                let key = (letters, need);
+                match byte_groups.iter_mut().find(|(k, _)| *k == key) {
+                    Some((_, m)) => m.push(i),
+                    None => byte_groups.push((key, vec![i])),
+                }
+            }
         }
+        byte_groups.sort_by_key(|(k, _)| *k);
+
         let mut runs: Vec<ByteSet> = Vec::new();
+        let mut intern_set = |set: ByteSet| match runs.iter().position(|r| *r == set) {
+            Some(i) => i,
+            None => {
+                runs.push(set);
+                runs.len() - 1
+            }
+        };
         let mut intern = |slot: Slot| AnchorReach {
             bounded: slot.bounded,
-            run: slot
-                .run
-                .map(|set| match runs.iter().position(|r| *r == set) {
-                    Some(i) => i,
-                    None => {
-                        runs.push(set);
-                        runs.len() - 1
-                    }
-                }),
+            clip: if slot.unclipped {
+                None
+            } else {
+                slot.clip.map(&mut intern_set)
+            },
+            run: slot.run.map(&mut intern_set),
             whole: slot.whole,
         };
+
+        // Per byte, per byte family: the reach of its members anchored there.
+        let mut members = Vec::new();
+        let mut byte_families = Vec::new();
+        let mut per_byte: Vec<Vec<(usize, AnchorReach)>> = vec![Vec::new(); 256];
+        for (f, (_, group)) in byte_groups.iter().enumerate() {
+            let mut slots: Vec<Slot> = vec![Slot::default(); 256];
+            let mut anchors = ByteSet::empty();
+            for &i in group {
+                let d = detectors[i];
+                for a in d.anchors {
+                    if let [b] = a.as_bytes() {
+                        let context = d.anchor_is_context(a);
+                        let mut bytes = vec![*b];
+                        if d.anchor_any_case(a) {
+                            bytes.push(b.to_ascii_uppercase());
+                        }
+                        for b in bytes {
+                            slots[usize::from(b)].widen(&reach[i], alphabets[i].as_ref(), context);
+                            anchors.insert_range(b, b);
+                        }
+                    }
+                }
+            }
+            let min = group
+                .iter()
+                .map(|&i| min_count(detectors[i].pattern, &anchors).unwrap_or(0))
+                .min()
+                .unwrap_or(0);
+            let min_len = group
+                .iter()
+                .map(|&i| min_len(detectors[i].pattern))
+                .min()
+                .unwrap_or(0);
+            for (b, slot) in slots.into_iter().enumerate() {
+                if !slot.is_empty() {
+                    per_byte[b].push((f, intern(slot)));
+                }
+            }
+            byte_families.push(ByteFamily {
+                anchors,
+                min_count: min,
+                min_len,
+            });
+            members.push(group.clone());
+        }
         let mut byte_class = [0u8; 256];
-        let mut classes: Vec<AnchorReach> = Vec::new();
-        for (b, slot) in per_byte.into_iter().enumerate() {
-            if slot.is_empty() {
+        let mut classes: Vec<Vec<(usize, AnchorReach)>> = Vec::new();
+        for (b, entry) in per_byte.into_iter().enumerate() {
+            if entry.is_empty() {
                 continue;
             }
-            let r = intern(slot);
-            let k = match classes.iter().position(|c| *c == r) {
+            let k = match classes.iter().position(|c| *c == entry) {
                 Some(k) => k,
                 None => {
-                    classes.push(r);
+                    classes.push(entry);
                     classes.len() - 1
                 }
             };
             byte_class[b] = u8::try_from(k + 1).ok()?;
         }
+
         // One automaton per kind (exact or any case, in match or context)
         // and per AUTOMATON literals of it: a Teddy search over a few
         // literals runs at several GB/s, over forty at a fraction of that
         // (nibble fingerprints collide), and a few passes cost less.
         lits.sort();
         let mut literals = Vec::new();
-        let mut members = vec![byte_members];
         for kind in lits.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
             for chunk in kind.chunks(AUTOMATON) {
                 let mut slot = Slot::default();
                 let mut chunk_members: Vec<usize> = Vec::new();
                 for (_, context, _, i) in chunk {
-                    slot.widen(&reach[*i], *context);
+                    slot.widen(&reach[*i], alphabets[*i].as_ref(), *context);
                     if !chunk_members.contains(i) {
                         chunk_members.push(*i);
                     }
@@ -295,6 +398,7 @@ impl Gate {
             Gate {
                 byte_class,
                 classes,
+                byte_families,
                 literals,
                 runs,
             },
@@ -314,13 +418,13 @@ impl Gate {
         out.iter_mut().for_each(Vec::clear);
         memos.clear();
         memos.resize(self.runs.len(), RunMemo::default());
-        let Some((bytes, lists)) = out.split_first_mut() else {
-            return;
-        };
+        let nb = self.byte_families.len().min(out.len());
+        let (bytes, lists) = out.split_at_mut(nb);
         // Single-byte anchors: OR a chunk's table entries before branching,
         // one branch per 32 bytes instead of one per byte. Regions come in
         // order of their anchors; a wider reach can still start earlier.
-        let mut sorted = true;
+        // Bit f: byte family f's regions came out of order.
+        let mut unsorted: u32 = 0;
         let mut base = 0;
         for chunk in hay.chunks(32) {
             if chunk
@@ -330,17 +434,36 @@ impl Gate {
             {
                 for (i, &b) in chunk.iter().enumerate() {
                     let k = self.byte_class[usize::from(b)];
-                    if k != 0 {
-                        let r = self.classes[usize::from(k - 1)];
+                    if k == 0 {
+                        continue;
+                    }
+                    for &(f, r) in &self.classes[usize::from(k - 1)] {
                         let (lo, hi) = self.reach(hay, base + i, 1, r, memos);
-                        sorted &= push_region(bytes, lo, hi);
+                        if let Some(list) = bytes.get_mut(f) {
+                            if !push_region(list, lo, hi) {
+                                unsorted |= 1 << (f % 32);
+                            }
+                        }
                     }
                 }
             }
             base += chunk.len();
         }
-        if !sorted {
-            merge(bytes);
+        for (f, (list, fam)) in bytes.iter_mut().zip(&self.byte_families).enumerate() {
+            if unsorted & (1 << (f % 32)) != 0 {
+                merge(list);
+            }
+            if fam.min_count > 1 || fam.min_len > 1 {
+                list.retain(|&(lo, hi)| {
+                    hi - lo >= fam.min_len
+                        && hay[lo..hi]
+                            .iter()
+                            .filter(|&&b| fam.anchors.contains(b))
+                            .take(fam.min_count)
+                            .count()
+                            >= fam.min_count
+                });
+            }
         }
         let mut lowered = false;
         for (lit, list) in self.literals.iter().zip(lists.iter_mut()) {
@@ -388,6 +511,16 @@ impl Gate {
         }
         let mut lo = at.saturating_sub(r.bounded);
         let mut hi = (at + len).saturating_add(r.bounded).min(hay.len());
+        if let Some(k) = r.clip {
+            // Every bounded match holds the anchor and only alphabet bytes.
+            // (An anchor outside its alphabet breaks the anchor contract;
+            // the plain window is kept then.)
+            let run = memos[k].run(&self.runs[k], hay, at);
+            if !run.is_empty() {
+                lo = lo.max(run.start);
+                hi = hi.min(run.end.max(at + len));
+            }
+        }
         if let Some(k) = r.run {
             for p in at..(at + len).min(hay.len()) {
                 let run = memos[k].run(&self.runs[k], hay, p);

@@ -145,6 +145,77 @@ pub(crate) fn alphabet(pattern: &str) -> Option<ByteSet> {
     Some(set)
 }
 
+/// The length of the shortest match of `pattern` (0 if unknown).
+pub(crate) fn min_len(pattern: &str) -> usize {
+    syntax::parse(pattern)
+        .ok()
+        .and_then(|hir| hir.properties().minimum_len())
+        .unwrap_or(0)
+}
+
+/// The fewest bytes of `set` any match of `pattern` contains (a 0-1
+/// shortest path over the NFA: a transition costs 1 only when every byte it
+/// accepts is in `set`). A region with fewer such bytes holds no match.
+/// `None` when the NFA does not build; look-around counts as free.
+pub(crate) fn min_count(pattern: &str, set: &ByteSet) -> Option<usize> {
+    use std::collections::VecDeque;
+    let nfa = NFA::new(pattern).ok()?;
+    let all_in = |lo: u8, hi: u8| (lo..=hi).all(|b| set.contains(b));
+    let mut dist = vec![usize::MAX; nfa.states().len()];
+    let mut queue = VecDeque::new();
+    let start = nfa.start_anchored();
+    dist[start.as_usize()] = 0;
+    queue.push_back(start);
+    // Each state is settled by the first pop at its final distance.
+    let mut done = vec![false; nfa.states().len()];
+    while let Some(id) = queue.pop_front() {
+        let i = id.as_usize();
+        if std::mem::replace(done.get_mut(i)?, true) {
+            continue;
+        }
+        let d = dist[i];
+        let mut relax = |next: regex_automata::util::primitives::StateID, cost: usize| {
+            let j = next.as_usize();
+            if d + cost < dist[j] {
+                dist[j] = d + cost;
+                if cost == 0 {
+                    queue.push_front(next);
+                } else {
+                    queue.push_back(next);
+                }
+            }
+        };
+        match nfa.state(id) {
+            State::Match { .. } => return Some(d),
+            State::ByteRange { trans } => {
+                relax(trans.next, usize::from(all_in(trans.start, trans.end)))
+            }
+            State::Sparse(sparse) => {
+                for t in sparse.transitions.iter() {
+                    relax(t.next, usize::from(all_in(t.start, t.end)));
+                }
+            }
+            State::Dense(dense) => {
+                for (b, &next) in dense.transitions.iter().enumerate() {
+                    if !matches!(nfa.state(next), State::Fail) {
+                        let b = u8::try_from(b).ok()?;
+                        relax(next, usize::from(set.contains(b)));
+                    }
+                }
+            }
+            State::Look { next, .. } => relax(*next, 0),
+            State::Union { alternates } => alternates.iter().for_each(|&a| relax(a, 0)),
+            State::BinaryUnion { alt1, alt2 } => {
+                relax(*alt1, 0);
+                relax(*alt2, 0);
+            }
+            State::Capture { next, .. } => relax(*next, 0),
+            State::Fail => {}
+        }
+    }
+    None
+}
+
 /// The maximal run of `set` bytes containing `hay[at]` (empty if that byte
 /// is not in the set), remembered so that a run is scanned once however
 /// many positions inside it are asked about in increasing order.
@@ -368,6 +439,19 @@ mod tests {
         };
         assert!(set.contains(b'@') && set.contains(b'_') && set.contains(0xC3));
         assert!(!set.contains(b' ') && !set.contains(b'.'));
+    }
+
+    #[test]
+    fn least_anchor_bytes_and_shortest_match() {
+        let mut digits = ByteSet::empty();
+        digits.insert_range(b'0', b'9');
+        assert_eq!(min_count(r"[0-9]{3}-[0-9]{4}", &digits), Some(7));
+        // A class that also takes a letter may hold no digit at all.
+        assert_eq!(min_count(r"[0-9A-Z]{5}[0-9]", &digits), Some(1));
+        assert_eq!(min_count(r"[0-9]+(?:\.[0-9]+){3}|::", &digits), Some(0));
+        assert_eq!(min_count(r"ab[0-9]{2}|[0-9]{9}", &digits), Some(2));
+        assert_eq!(min_len(r"[0-9]{3}-[0-9]{4}"), 8);
+        assert_eq!(min_len(r"[0-9]{5}(?:-[0-9]{4})?"), 5);
     }
 
     #[test]
