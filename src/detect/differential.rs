@@ -351,6 +351,25 @@ fn windowed_scan_equals_whole_value_scan() {
             h.check(&t);
         }
     }
+    // Key names glued to, or overlapping, other key names and values: a
+    // walk may stop early only when no match is in progress, and a match's
+    // start lies only in the identifier run before its key name.
+    for t in [
+        "secretoken=Xq7pL2vRz9Wm4",
+        "aaaa_token_aaaa_password=Vt3kq9ZLm2wQ",
+        "tokentoken: abc123XYZ987qwe",
+        "api_api_key = 'c7f1e2a9b8d3f6e9a0b1'",
+        "my.private-key.pwd => hU2nTeRtWoFoX9",
+        "the token is passed; password = Zr5Tx1Wv7Y3Lm; auth_token:Pq8Zr5Tx1Wv7Y",
+        "x=1 accesskey=Lm3Pq8Zr5Tx1Wv7Y, secret_key := 'Lm3Pq8Zr5Tx1Wv7Y'",
+        "passwpasswordpwd=Lm3Pq8Zr5Tx1Wv7Y",
+        "tel 415 555 2671x12345 and 4111 1111 1111 1111 then 123-45-6789",
+        "1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6",
+    ] {
+        h.check(t);
+        h.check(&t.to_uppercase());
+        h.check(&format!("{t} {t}"));
+    }
     // Digit tables and hex words, of every size around the heavy threshold.
     for _ in 0..300 {
         let want = rng.range(1, 3000);

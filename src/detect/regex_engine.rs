@@ -21,7 +21,14 @@
 //!   patterns' alphabet around the anchor. A region with fewer anchor bytes
 //!   or fewer bytes than any match of its family needs (the four digits of
 //!   a year, where the detectors need five or more) is dropped. A value
-//!   without anchors is not walked at all.
+//!   without anchors is not walked at all. Where every match holds an
+//!   anchor in one item of its concatenation (the key name of
+//!   `[\w.-]*(?:password|token|...)\s*=\s*value`), the region starts no
+//!   earlier than the run of bytes that item and those before it can hold.
+//! * **Early exit.** Past the last anchor of its region, a walk whose DFA is
+//!   back in its start state stops: no match is in progress, and one that
+//!   starts later holds a later anchor with a region of its own. A key name
+//!   in prose costs a few bytes of walking, not the rest of the line.
 //! * **Families.** A region is walked only for the detectors whose kind of
 //!   anchor found it: a digit's region by the digit-anchored patterns, an
 //!   `AKIA`'s by the vendor-prefix ones.
@@ -40,7 +47,7 @@ use regex_automata::hybrid::dfa::{Cache, DFA};
 use regex_automata::nfa::thompson::{self, WhichCaptures};
 use regex_automata::{meta, Input, MatchKind};
 
-use super::window::{alphabet, min_count, min_len, ByteSet, Reach, RunMemo};
+use super::window::{alphabet, left_alphabet, min_count, min_len, ByteSet, Reach, RunMemo};
 use super::{DetectError, Detector, Engine, EngineScratch, MatchEnds};
 
 /// Patterns per DFA: one DFA over many patterns multiplies their states
@@ -105,13 +112,13 @@ impl Family {
         &self,
         caches: &mut [Cache],
         hay: &[u8],
-        regions: &[(usize, usize)],
+        regions: &[Region],
         sink: &mut impl FnMut(usize, Option<usize>),
     ) {
         for (g, cache) in self.groups.iter().zip(caches.iter_mut()) {
             let members = &g.members;
-            for &(lo, hi) in regions {
-                let ok = walk(&g.dfa, cache, hay, lo, hi, &mut |p, end| {
+            for r in regions {
+                let ok = walk(&g.dfa, cache, hay, *r, &mut |p, end| {
                     if let Some(&d) = members.get(p) {
                         sink(d, Some(end));
                     }
@@ -137,6 +144,9 @@ struct AnchorReach {
     clip: Option<usize>,
     /// Index into [`Gate::runs`]: the bytes unbounded patterns can consume.
     run: Option<usize>,
+    /// Index into [`Gate::runs`]: the bytes every member's match can hold
+    /// before its key anchor, when all members have such a set.
+    left: Option<usize>,
     /// The anchor is a context word, not part of the match: the match can
     /// be anywhere in the value.
     whole: bool,
@@ -150,6 +160,9 @@ struct Slot {
     /// A bounded pattern without a known alphabet: no clipping.
     unclipped: bool,
     run: Option<ByteSet>,
+    left: Option<ByteSet>,
+    /// A member without a left alphabet: no left clipping.
+    unleft: bool,
     whole: bool,
 }
 
@@ -158,10 +171,20 @@ impl Slot {
         self.bounded == 0 && self.run.is_none() && !self.whole
     }
 
-    fn widen(&mut self, r: &Reach, alphabet: Option<&ByteSet>, context: bool) {
+    fn widen(
+        &mut self,
+        r: &Reach,
+        alphabet: Option<&ByteSet>,
+        left: Option<&ByteSet>,
+        context: bool,
+    ) {
         if context {
             self.whole = true;
             return;
+        }
+        match left {
+            Some(l) => self.left.get_or_insert_with(ByteSet::empty).union(l),
+            None => self.unleft = true,
         }
         match r {
             Reach::Bounded(n) => {
@@ -237,6 +260,19 @@ impl Gate {
         let reach: Vec<Reach> = detectors.iter().map(|d| Reach::of(d.pattern)).collect();
         let alphabets: Vec<Option<ByteSet>> =
             detectors.iter().map(|d| alphabet(d.pattern)).collect();
+        let lefts: Vec<Option<ByteSet>> = detectors
+            .iter()
+            .map(|d| {
+                if d.anchors.iter().all(|a| d.anchor_any_case(a)) {
+                    let lower: Vec<String> =
+                        d.anchors.iter().map(|a| a.to_ascii_lowercase()).collect();
+                    let lower: Vec<&str> = lower.iter().map(String::as_str).collect();
+                    left_alphabet(d.pattern, &lower, true)
+                } else {
+                    left_alphabet(d.pattern, d.anchors, false)
+                }
+            })
+            .collect();
         // Single-byte anchors: (letters in the alphabet, anchor bytes a
         // match needs, capped above SHORT_RUN) -> members.
         let mut byte_groups: Vec<((bool, usize), Vec<usize>)> = Vec::new();
@@ -295,6 +331,11 @@ impl Gate {
                 slot.clip.map(&mut intern_set)
             },
             run: slot.run.map(&mut intern_set),
+            left: if slot.unleft {
+                None
+            } else {
+                slot.left.map(&mut intern_set)
+            },
             whole: slot.whole,
         };
 
@@ -315,7 +356,12 @@ impl Gate {
                             bytes.push(b.to_ascii_uppercase());
                         }
                         for b in bytes {
-                            slots[usize::from(b)].widen(&reach[i], alphabets[i].as_ref(), context);
+                            slots[usize::from(b)].widen(
+                                &reach[i],
+                                alphabets[i].as_ref(),
+                                lefts[i].as_ref(),
+                                context,
+                            );
                             anchors.insert_range(b, b);
                         }
                     }
@@ -370,7 +416,12 @@ impl Gate {
                 let mut slot = Slot::default();
                 let mut chunk_members: Vec<usize> = Vec::new();
                 for (_, context, _, i) in chunk {
-                    slot.widen(&reach[*i], alphabets[*i].as_ref(), *context);
+                    slot.widen(
+                        &reach[*i],
+                        alphabets[*i].as_ref(),
+                        lefts[*i].as_ref(),
+                        *context,
+                    );
                     if !chunk_members.contains(i) {
                         chunk_members.push(*i);
                     }
@@ -413,50 +464,59 @@ impl Gate {
         hay: &[u8],
         lower: &mut Vec<u8>,
         memos: &mut Vec<RunMemo>,
-        out: &mut [Vec<(usize, usize)>],
+        out: &mut [Vec<Region>],
     ) {
         out.iter_mut().for_each(Vec::clear);
         memos.clear();
         memos.resize(self.runs.len(), RunMemo::default());
         let nb = self.byte_families.len().min(out.len());
         let (bytes, lists) = out.split_at_mut(nb);
-        // Single-byte anchors: OR a chunk's table entries before branching,
-        // one branch per 32 bytes instead of one per byte. Regions come in
-        // order of their anchors; a wider reach can still start earlier.
+        // Single-byte anchors: at 32-byte boundaries, OR the block's table
+        // entries and skip it when none is an anchor (one branch per block
+        // instead of one per byte). A run of anchor bytes of one class (the
+        // digits of a number) is one anchor: the union of their regions is
+        // the region of the run. Regions come in order of their anchors; a
+        // wider reach can still start earlier.
         // Bit f: byte family f's regions came out of order.
         let mut unsorted: u32 = 0;
-        let mut base = 0;
-        for chunk in hay.chunks(32) {
-            if chunk
-                .iter()
-                .fold(0u8, |acc, &b| acc | self.byte_class[usize::from(b)])
-                != 0
-            {
-                for (i, &b) in chunk.iter().enumerate() {
-                    let k = self.byte_class[usize::from(b)];
-                    if k == 0 {
+        let class_of = |b: u8| self.byte_class[usize::from(b)];
+        let mut i = 0;
+        while i < hay.len() {
+            if i % 32 == 0 {
+                if let Some(block) = hay.get(i..i + 32) {
+                    if block.iter().fold(0u8, |acc, &b| acc | class_of(b)) == 0 {
+                        i += 32;
                         continue;
-                    }
-                    for &(f, r) in &self.classes[usize::from(k - 1)] {
-                        let (lo, hi) = self.reach(hay, base + i, 1, r, memos);
-                        if let Some(list) = bytes.get_mut(f) {
-                            if !push_region(list, lo, hi) {
-                                unsorted |= 1 << (f % 32);
-                            }
-                        }
                     }
                 }
             }
-            base += chunk.len();
+            let k = class_of(hay[i]);
+            if k == 0 {
+                i += 1;
+                continue;
+            }
+            let mut j = i + 1;
+            while j < hay.len() && class_of(hay[j]) == k {
+                j += 1;
+            }
+            for &(f, r) in &self.classes[usize::from(k - 1)] {
+                let region = self.reach(hay, i, j - i, r, memos);
+                if let Some(list) = bytes.get_mut(f) {
+                    if !push_region(list, region) {
+                        unsorted |= 1 << (f % 32);
+                    }
+                }
+            }
+            i = j;
         }
         for (f, (list, fam)) in bytes.iter_mut().zip(&self.byte_families).enumerate() {
             if unsorted & (1 << (f % 32)) != 0 {
                 merge(list);
             }
             if fam.min_count > 1 || fam.min_len > 1 {
-                list.retain(|&(lo, hi)| {
-                    hi - lo >= fam.min_len
-                        && hay[lo..hi]
+                list.retain(|r| {
+                    r.hi - r.lo >= fam.min_len
+                        && hay[r.lo..r.hi]
                             .iter()
                             .filter(|&&b| fam.anchors.contains(b))
                             .take(fam.min_count)
@@ -480,12 +540,16 @@ impl Gate {
             };
             let mut sorted = true;
             for m in lit.ac.find_iter(text) {
-                let (lo, hi) = self.reach(hay, m.start(), m.len(), lit.reach, memos);
-                sorted &= push_region(list, lo, hi);
-                if lo == 0 && hi == hay.len() {
+                let region = self.reach(hay, m.start(), m.len(), lit.reach, memos);
+                sorted &= push_region(list, region);
+                if region.lo == 0 && region.hi == hay.len() {
                     // The whole value: nothing more to learn.
                     list.clear();
-                    list.push((0, hay.len()));
+                    list.push(Region {
+                        lo: 0,
+                        hi: hay.len(),
+                        stop: hay.len(),
+                    });
                     sorted = true;
                     break;
                 }
@@ -505,9 +569,14 @@ impl Gate {
         len: usize,
         r: AnchorReach,
         memos: &mut [RunMemo],
-    ) -> (usize, usize) {
+    ) -> Region {
+        let stop = (at + len).min(hay.len());
         if r.whole {
-            return (0, hay.len());
+            return Region {
+                lo: 0,
+                hi: hay.len(),
+                stop: hay.len(),
+            };
         }
         let mut lo = at.saturating_sub(r.bounded);
         let mut hi = (at + len).saturating_add(r.bounded).min(hay.len());
@@ -522,52 +591,86 @@ impl Gate {
             }
         }
         if let Some(k) = r.run {
-            for p in at..(at + len).min(hay.len()) {
+            let mut p = at;
+            while p < stop {
                 let run = memos[k].run(&self.runs[k], hay, p);
-                if !run.is_empty() {
+                if run.is_empty() {
+                    p += 1;
+                } else {
                     lo = lo.min(run.start);
                     hi = hi.max(run.end);
+                    p = run.end;
                 }
             }
         }
-        (lo, hi)
+        if let Some(k) = r.left {
+            // Every match holds an anchor in its key item, and before it
+            // only bytes of the left alphabet (see `window::left_alphabet`);
+            // an anchor hidden inside this one starts within it.
+            let mut start = at;
+            let mut p = at;
+            while p < stop {
+                let run = memos[k].run(&self.runs[k], hay, p);
+                if run.is_empty() {
+                    p += 1;
+                } else {
+                    start = start.min(run.start);
+                    p = run.end;
+                }
+            }
+            lo = lo.max(start);
+        }
+        Region { lo, hi, stop }
     }
 }
 
+/// Bytes `lo..hi` of a value that can hold matches. Every anchor the
+/// region was made for ends by `stop`; past it, a walk whose DFA is back in
+/// its start state (no match in progress) can end early: a match starting
+/// later holds a later anchor, whose own region covers it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Region {
+    lo: usize,
+    hi: usize,
+    stop: usize,
+}
+
 /// Sorts `out` and merges overlapping regions.
-fn merge(out: &mut Vec<(usize, usize)>) {
+fn merge(out: &mut Vec<Region>) {
     if out.is_empty() {
         return;
     }
     out.sort_unstable();
     let mut k = 0;
     for i in 1..out.len() {
-        let (lo, hi) = out[i];
-        if lo <= out[k].1 {
-            out[k].1 = out[k].1.max(hi);
+        let r = out[i];
+        if r.lo <= out[k].hi {
+            out[k].hi = out[k].hi.max(r.hi);
+            out[k].stop = out[k].stop.max(r.stop);
         } else {
             k += 1;
-            out[k] = (lo, hi);
+            out[k] = r;
         }
     }
     out.truncate(k + 1);
 }
 
-/// Appends `lo..hi` to `out`, merging it into the last region when it starts
+/// Appends `r` to `out`, merging it into the last region when it starts
 /// inside it; `false` if it starts before the last region (out of order).
-fn push_region(out: &mut Vec<(usize, usize)>, lo: usize, hi: usize) -> bool {
+fn push_region(out: &mut Vec<Region>, r: Region) -> bool {
     match out.last_mut() {
-        Some(last) if lo >= last.0 && lo <= last.1 => {
-            last.1 = last.1.max(hi);
+        Some(last) if r.lo >= last.lo && r.lo <= last.hi => {
+            last.hi = last.hi.max(r.hi);
+            last.stop = last.stop.max(r.stop);
             true
         }
         Some(last) => {
-            let in_order = lo > last.1;
-            out.push((lo, hi));
+            let in_order = r.lo > last.hi;
+            out.push(r);
             in_order
         }
         None => {
-            out.push((lo, hi));
+            out.push(r);
             true
         }
     }
@@ -576,7 +679,7 @@ fn push_region(out: &mut Vec<(usize, usize)>, lo: usize, hi: usize) -> bool {
 struct RegexScratch {
     all: Vec<Cache>,
     families: Vec<Vec<Cache>>,
-    regions: Vec<Vec<(usize, usize)>>,
+    regions: Vec<Vec<Region>>,
     lower: Vec<u8>,
     memos: Vec<RunMemo>,
     seen: Vec<bool>,
@@ -605,16 +708,25 @@ fn walk(
     dfa: &DFA,
     cache: &mut Cache,
     hay: &[u8],
-    lo: usize,
-    hi: usize,
+    region: Region,
     sink: &mut impl FnMut(usize, usize),
 ) -> bool {
+    let Region { lo, hi, stop } = region;
     let input = Input::new(hay).range(lo..hi);
-    let Ok(mut sid) = dfa.start_state_forward(cache, &input) else {
+    let Ok(start) = dfa.start_state_forward(cache, &input) else {
         return false;
     };
+    // State ids change when the cache is cleared: compare only while the
+    // start state's id is still valid.
+    let clears = cache.clear_count();
+    let mut sid = start;
     let mut at = lo;
     while at < hi {
+        if at >= stop && sid == start && cache.clear_count() == clears {
+            // Back in the start state past every anchor: nothing in
+            // progress, and later matches hold later anchors.
+            return true;
+        }
         sid = match dfa.next_state(cache, sid, hay[at]) {
             Ok(s) => s,
             Err(_) => return false,
@@ -742,7 +854,12 @@ impl RegexEngine {
             }
             None => {
                 if !hay.is_empty() {
-                    self.all.walk_regions(all, hay, &[(0, hay.len())], sink);
+                    let whole = Region {
+                        lo: 0,
+                        hi: hay.len(),
+                        stop: hay.len(),
+                    };
+                    self.all.walk_regions(all, hay, &[whole], sink);
                 }
             }
         }

@@ -105,7 +105,10 @@ impl Reach {
 /// states reachable from the anchored start (the unanchored prefix is not).
 /// `None` on look-around or if the NFA does not build.
 pub(crate) fn alphabet(pattern: &str) -> Option<ByteSet> {
-    let nfa = NFA::new(pattern).ok()?;
+    alphabet_of(&NFA::new(pattern).ok()?)
+}
+
+fn alphabet_of(nfa: &NFA) -> Option<ByteSet> {
     let mut set = ByteSet::empty();
     let mut seen = vec![false; nfa.states().len()];
     let mut stack = vec![nfa.start_anchored()];
@@ -143,6 +146,92 @@ pub(crate) fn alphabet(pattern: &str) -> Option<ByteSet> {
         }
     }
     Some(set)
+}
+
+/// The bytes a match of `pattern` can hold before an occurrence of one of
+/// `anchors` that every match contains at a known place: the pattern is a
+/// concatenation, and every string of one of its items holds an anchor
+/// (the key-name alternation of `[\w.-]*(?:password|token|...)\s*=\s*...`).
+/// The match then starts in the run of these bytes that ends at that
+/// occurrence, so its region need not reach further left. `any_case`:
+/// anchors are lower-case and found in any case. `None` when there is no
+/// such item (or the analysis gives up).
+pub(crate) fn left_alphabet(pattern: &str, anchors: &[&str], any_case: bool) -> Option<ByteSet> {
+    use regex_automata::nfa::thompson::{Compiler, Config, WhichCaptures};
+    use regex_syntax::hir::HirKind;
+    let hir = syntax::parse(pattern).ok()?;
+    let HirKind::Concat(items) = hir.kind() else {
+        return None;
+    };
+    let compile = |h: &regex_syntax::hir::Hir| {
+        Compiler::new()
+            .configure(Config::new().which_captures(WhichCaptures::None))
+            .build_from_hir(h)
+            .ok()
+    };
+    let mut set = ByteSet::empty();
+    for item in items {
+        let nfa = compile(item)?;
+        set.union(&alphabet_of(&nfa)?);
+        if always_holds(&nfa, anchors, any_case)? {
+            return Some(set);
+        }
+    }
+    None
+}
+
+/// Whether every string `nfa` matches (anchored, whole) contains one of
+/// `anchors`: a search over (NFA state, Aho-Corasick state) pairs for a
+/// path to a match that never completes an anchor. `None` if it gives up.
+fn always_holds(nfa: &NFA, anchors: &[&str], any_case: bool) -> Option<bool> {
+    use aho_corasick::automaton::Automaton;
+    use aho_corasick::Anchored;
+    const LIMIT: usize = 200_000;
+    let ac = aho_corasick::dfa::DFA::new(anchors).ok()?;
+    let start = ac.start_state(Anchored::No).ok()?;
+    let mut seen = std::collections::HashSet::new();
+    let mut stack = vec![(nfa.start_anchored(), start)];
+    while let Some((id, s)) = stack.pop() {
+        if !seen.insert((id, s)) {
+            continue;
+        }
+        if seen.len() > LIMIT {
+            return None;
+        }
+        let mut step = |lo: u8, hi: u8, next| {
+            for b in lo..=hi {
+                let b = if any_case { b.to_ascii_lowercase() } else { b };
+                let t = ac.next_state(Anchored::No, s, b);
+                // A path that completes an anchor is fine whatever follows.
+                if !ac.is_match(t) {
+                    stack.push((next, t));
+                }
+            }
+        };
+        match nfa.state(id) {
+            State::Match { .. } => return Some(false),
+            State::ByteRange { trans } => step(trans.start, trans.end, trans.next),
+            State::Sparse(sparse) => {
+                for t in sparse.transitions.iter() {
+                    step(t.start, t.end, t.next);
+                }
+            }
+            State::Dense(dense) => {
+                for (b, &next) in dense.transitions.iter().enumerate() {
+                    if !matches!(nfa.state(next), State::Fail) {
+                        let b = u8::try_from(b).ok()?;
+                        step(b, b, next);
+                    }
+                }
+            }
+            State::Look { .. } => return None,
+            State::Union { alternates } => stack.extend(alternates.iter().map(|&a| (a, s))),
+            State::BinaryUnion { alt1, alt2 } => stack.extend([(*alt1, s), (*alt2, s)]),
+            State::Capture { next, .. } => stack.push((*next, s)),
+            State::Fail => {}
+        }
+    }
+    Some(true)
 }
 
 /// The length of the shortest match of `pattern` (0 if unknown).
@@ -452,6 +541,19 @@ mod tests {
         assert_eq!(min_count(r"ab[0-9]{2}|[0-9]{9}", &digits), Some(2));
         assert_eq!(min_len(r"[0-9]{3}-[0-9]{4}"), 8);
         assert_eq!(min_len(r"[0-9]{5}(?:-[0-9]{4})?"), 5);
+    }
+
+    #[test]
+    fn left_alphabet_stops_at_the_key_item() {
+        let p = r"[a-z_]*(?:token|secret)\s*=\s*[^\s]+";
+        let left = left_alphabet(p, &["token", "secret"], true).expect("key item");
+        assert!(left.contains(b'_') && left.contains(b'k'));
+        // The value may hold spaces; the part before the key may not.
+        assert!(!left.contains(b' ') && !left.contains(b'='));
+        // `tok` does not always hold an anchor: no key item.
+        assert!(left_alphabet(r"[a-z]*(?:tok|secret)=", &["token", "secret"], true).is_none());
+        // Not a concatenation.
+        assert!(left_alphabet(r"token|secret", &["token", "secret"], true).is_none());
     }
 
     #[test]
