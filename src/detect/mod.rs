@@ -19,6 +19,7 @@ pub mod context;
 pub mod custom;
 #[cfg(feature = "hyperscan")]
 pub mod hyperscan_engine;
+mod nibble;
 pub mod regex_engine;
 pub mod rules;
 mod table;

@@ -47,6 +47,7 @@ use regex_automata::hybrid::dfa::{Cache, DFA};
 use regex_automata::nfa::thompson::{self, WhichCaptures};
 use regex_automata::{meta, Input, MatchKind};
 
+use super::nibble::NibbleSet;
 use super::window::{alphabet, left_alphabet, min_count, min_len, ByteSet, Reach, RunMemo};
 use super::{DetectError, Detector, Engine, EngineScratch, MatchEnds};
 
@@ -247,6 +248,9 @@ struct Gate {
     byte_class: [u8; 256],
     /// Per class: the byte families it reveals and how far.
     classes: Vec<Vec<(usize, AnchorReach)>>,
+    /// Finds the bytes with a class, 64 at a time (`None`: a set too
+    /// irregular for it; the table is used byte by byte).
+    screen: Option<NibbleSet>,
     byte_families: Vec<ByteFamily>,
     /// Multi-byte anchors, automata of at most [`AUTOMATON`] literals of one
     /// (any case, context) kind.
@@ -448,6 +452,7 @@ impl Gate {
         Some((
             Gate {
                 byte_class,
+                screen: NibbleSet::new(|b| byte_class[usize::from(b)] != 0),
                 classes,
                 byte_families,
                 literals,
@@ -471,43 +476,49 @@ impl Gate {
         memos.resize(self.runs.len(), RunMemo::default());
         let nb = self.byte_families.len().min(out.len());
         let (bytes, lists) = out.split_at_mut(nb);
-        // Single-byte anchors: at 32-byte boundaries, OR the block's table
-        // entries and skip it when none is an anchor (one branch per block
-        // instead of one per byte). A run of anchor bytes of one class (the
-        // digits of a number) is one anchor: the union of their regions is
-        // the region of the run. Regions come in order of their anchors; a
-        // wider reach can still start earlier.
+        // Single-byte anchors: a bit mask of them per 64-byte block (most
+        // blocks of prose have none). A run of anchor bytes of one class
+        // (the digits of a number) is one anchor: the union of their
+        // regions is the region of the run. Regions come in order of their
+        // anchors; a wider reach can still start earlier.
         // Bit f: byte family f's regions came out of order.
         let mut unsorted: u32 = 0;
         let class_of = |b: u8| self.byte_class[usize::from(b)];
-        let mut i = 0;
-        while i < hay.len() {
-            if i % 32 == 0 {
-                if let Some(block) = hay.get(i..i + 32) {
-                    if block.iter().fold(0u8, |acc, &b| acc | class_of(b)) == 0 {
-                        i += 32;
-                        continue;
+        let mut done: usize = 0; // bytes before this are classified
+        let mut base = 0;
+        while base < hay.len() && !self.classes.is_empty() {
+            let mut m = match &self.screen {
+                Some(screen) => screen.mask_at(hay, base),
+                None => hay[base..hay.len().min(base + 64)]
+                    .iter()
+                    .enumerate()
+                    .fold(0u64, |m, (i, &b)| m | u64::from(class_of(b) != 0) << i),
+            };
+            m &= bits_from(done.saturating_sub(base));
+            while m != 0 {
+                let i = base + m.trailing_zeros() as usize;
+                let k = class_of(hay[i]);
+                let mut j = i + 1;
+                while j < hay.len() && class_of(hay[j]) == k {
+                    j += 1;
+                }
+                if let Some(class) = usize::from(k)
+                    .checked_sub(1)
+                    .and_then(|k| self.classes.get(k))
+                {
+                    for &(f, r) in class {
+                        let region = self.reach(hay, i, j - i, r, memos);
+                        if let Some(list) = bytes.get_mut(f) {
+                            if !push_region(list, region) {
+                                unsorted |= 1 << (f % 32);
+                            }
+                        }
                     }
                 }
+                done = j;
+                m &= bits_from(j - base);
             }
-            let k = class_of(hay[i]);
-            if k == 0 {
-                i += 1;
-                continue;
-            }
-            let mut j = i + 1;
-            while j < hay.len() && class_of(hay[j]) == k {
-                j += 1;
-            }
-            for &(f, r) in &self.classes[usize::from(k - 1)] {
-                let region = self.reach(hay, i, j - i, r, memos);
-                if let Some(list) = bytes.get_mut(f) {
-                    if !push_region(list, region) {
-                        unsorted |= 1 << (f % 32);
-                    }
-                }
-            }
-            i = j;
+            base += 64;
         }
         for (f, (list, fam)) in bytes.iter_mut().zip(&self.byte_families).enumerate() {
             if unsorted & (1 << (f % 32)) != 0 {
@@ -633,6 +644,13 @@ struct Region {
     lo: usize,
     hi: usize,
     stop: usize,
+}
+
+/// The bits at and above `n` (none for `n >= 64`).
+fn bits_from(n: usize) -> u64 {
+    u64::MAX
+        .checked_shl(u32::try_from(n).unwrap_or(u32::MAX))
+        .unwrap_or(0)
 }
 
 /// Sorts `out` and merges overlapping regions.
