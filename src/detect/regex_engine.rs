@@ -301,7 +301,12 @@ impl Gate {
                             own.insert_range(u, u);
                         }
                     }
-                    _ if any_case => lits.push((true, context, a.to_ascii_lowercase(), i)),
+                    // Literals without ASCII letters (`://`, `出生`) read the
+                    // same in the lower-cased copy: they join the any-case
+                    // automata rather than make exact ones of their own.
+                    _ if any_case || !a.bytes().any(|b| b.is_ascii_alphabetic()) => {
+                        lits.push((true, context, a.to_ascii_lowercase(), i))
+                    }
                     _ => lits.push((false, context, (*a).to_owned(), i)),
                 }
             }
