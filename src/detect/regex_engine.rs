@@ -59,8 +59,11 @@ const GROUP: usize = 6;
 /// Literals per anchor automaton.
 const AUTOMATON: usize = 16;
 /// Lazy-DFA cache limit per DFA and thread (memory is only used as states
-/// appear).
-const CACHE: usize = 8 << 20;
+/// appear). With about sixteen DFAs this bounds the engine at 32 MB per
+/// thread whatever the input; 2 MB measured fastest on prose (8 MB: 5 %
+/// slower, 10 % faster on digit tables) and keeps peak RSS lower as a
+/// long scan keeps meeting new states.
+const CACHE: usize = 2 << 20;
 
 /// Lazy DFAs over the detector patterns, plus the anchor gate that finds
 /// the regions worth walking.
