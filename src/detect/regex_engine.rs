@@ -609,37 +609,50 @@ impl Gate {
                 hi = hi.min(run.end.max(at + len));
             }
         }
-        if let Some(k) = r.run {
-            let mut p = at;
-            while p < stop {
-                let run = memos[k].run(&self.runs[k], hay, p);
-                if run.is_empty() {
-                    p += 1;
-                } else {
-                    lo = lo.min(run.start);
-                    hi = hi.max(run.end);
-                    p = run.end;
-                }
-            }
+        if let Some((start, end)) = r
+            .run
+            .and_then(|k| self.runs_across(k, hay, at, stop, memos))
+        {
+            lo = lo.min(start);
+            hi = hi.max(end);
         }
         if let Some(k) = r.left {
             // Every match holds an anchor in its key item, and before it
             // only bytes of the left alphabet (see `window::left_alphabet`);
             // an anchor hidden inside this one starts within it.
-            let mut start = at;
-            let mut p = at;
-            while p < stop {
-                let run = memos[k].run(&self.runs[k], hay, p);
-                if run.is_empty() {
-                    p += 1;
-                } else {
-                    start = start.min(run.start);
-                    p = run.end;
-                }
-            }
+            let start = self
+                .runs_across(k, hay, at, stop, memos)
+                .map_or(at, |(start, _)| start.min(at));
             lo = lo.max(start);
         }
         Region { lo, hi, stop }
+    }
+
+    /// The first start and last end of the runs of `runs[k]` that hold a
+    /// byte of `hay[at..stop]`; `None` if none does.
+    #[inline]
+    fn runs_across(
+        &self,
+        k: usize,
+        hay: &[u8],
+        at: usize,
+        stop: usize,
+        memos: &mut [RunMemo],
+    ) -> Option<(usize, usize)> {
+        let (mut start, mut end, mut any) = (usize::MAX, 0, false);
+        let mut p = at;
+        while p < stop {
+            let run = memos[k].run(&self.runs[k], hay, p);
+            if run.is_empty() {
+                p += 1;
+            } else {
+                start = start.min(run.start);
+                end = run.end;
+                any = true;
+                p = run.end;
+            }
+        }
+        any.then_some((start, end))
     }
 }
 
