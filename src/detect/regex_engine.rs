@@ -241,9 +241,9 @@ const SHORT_RUN: usize = 4;
 /// and has no look-around; otherwise values are walked whole.
 ///
 /// Regions come in families: first the families found by single-byte
-/// anchors (split by whether their alphabets hold letters, which make
-/// runs long, and by whether their matches need more than [`SHORT_RUN`]
-/// anchor bytes), then one family per literal automaton. A family's
+/// anchors (keyed by whether their alphabets hold letters, which make runs
+/// long, and by how many anchor bytes their matches need, counted up to
+/// [`SHORT_RUN`] + 1), then one family per literal automaton. A family's
 /// regions are walked with DFAs over its detectors only.
 #[derive(Debug)]
 struct Gate {
@@ -285,6 +285,9 @@ impl Gate {
         let mut byte_groups: Vec<((bool, usize), Vec<usize>)> = Vec::new();
         // Multi-byte anchors: (any case, context, literal, detector).
         let mut lits: Vec<(bool, bool, String, usize)> = Vec::new();
+        // Per detector: its single-byte anchors (both cases where read in
+        // any case) and whether each is a context word.
+        let mut singles: Vec<Vec<(u8, bool)>> = vec![Vec::new(); detectors.len()];
         for (i, (d, r)) in detectors.iter().zip(&reach).enumerate() {
             if d.anchors.is_empty() || d.anchors.iter().any(|a| a.is_empty()) {
                 return None;
@@ -292,16 +295,14 @@ impl Gate {
             if matches!(r, Reach::Whole) {
                 return None;
             }
-            let mut own = ByteSet::empty();
             for a in d.anchors {
                 let context = d.anchor_is_context(a);
                 let any_case = d.anchor_any_case(a);
                 match a.as_bytes() {
                     [b] => {
-                        own.insert_range(*b, *b);
-                        if any_case {
-                            let u = b.to_ascii_uppercase();
-                            own.insert_range(u, u);
+                        singles[i].push((*b, context));
+                        if any_case && b.to_ascii_uppercase() != *b {
+                            singles[i].push((b.to_ascii_uppercase(), context));
                         }
                     }
                     // Literals without ASCII letters (`://`, `出生`) read the
@@ -313,7 +314,9 @@ impl Gate {
                     _ => lits.push((false, context, (*a).to_owned(), i)),
                 }
             }
-            if own.0.iter().any(|&x| x) {
+            if !singles[i].is_empty() {
+                let mut own = ByteSet::empty();
+                singles[i].iter().for_each(|&(b, _)| own.insert_range(b, b));
                 let letters = alphabets[i].as_ref().map_or(true, |s| {
                     (0..=255u8).any(|b| b.is_ascii_alphabetic() && s.contains(b))
                 });
@@ -359,24 +362,14 @@ impl Gate {
             let mut slots: Vec<Slot> = vec![Slot::default(); 256];
             let mut anchors = ByteSet::empty();
             for &i in group {
-                let d = detectors[i];
-                for a in d.anchors {
-                    if let [b] = a.as_bytes() {
-                        let context = d.anchor_is_context(a);
-                        let mut bytes = vec![*b];
-                        if d.anchor_any_case(a) {
-                            bytes.push(b.to_ascii_uppercase());
-                        }
-                        for b in bytes {
-                            slots[usize::from(b)].widen(
-                                &reach[i],
-                                alphabets[i].as_ref(),
-                                lefts[i].as_ref(),
-                                context,
-                            );
-                            anchors.insert_range(b, b);
-                        }
-                    }
+                for &(b, context) in &singles[i] {
+                    slots[usize::from(b)].widen(
+                        &reach[i],
+                        alphabets[i].as_ref(),
+                        lefts[i].as_ref(),
+                        context,
+                    );
+                    anchors.insert_range(b, b);
                 }
             }
             let min = group
