@@ -66,7 +66,7 @@ pub struct Chunk {
     pub rows: Vec<RowMeta>,
     pub values: Vec<TextValue>,
     /// Decoded text of every value, end to end.
-    pub text: Vec<u8>,
+    pub text: String,
     /// Field paths used by this chunk's values (chunk-local interning).
     pub paths: Vec<String>,
     pub errors: Vec<InputError>,
@@ -84,10 +84,9 @@ impl Chunk {
 
     /// The decoded text of a value.
     pub fn value_text(&self, v: &TextValue) -> &str {
-        // Readers only push valid UTF-8 (they decode or replace invalid
-        // bytes before pushing), so this cannot fail; fall back to "" rather
-        // than panic if a reader ever breaks that contract.
-        simdutf8::basic::from_utf8(&self.text[v.range()]).unwrap_or("")
+        // Values are pushed whole, so their ranges are char boundaries;
+        // fall back to "" rather than panic if a reader ever breaks that.
+        self.text.get(v.range()).unwrap_or("")
     }
 
     /// Intern a field path, returning its id. Linear search: a chunk rarely
@@ -104,7 +103,7 @@ impl Chunk {
     /// Append a value's text and record it.
     pub fn push_value(&mut self, row: u32, path: PathId, text: &str, is_text: bool) {
         let start = self.text.len() as u32;
-        self.text.extend_from_slice(text.as_bytes());
+        self.text.push_str(text);
         let end = self.text.len() as u32;
         self.values.push(TextValue {
             row,

@@ -55,6 +55,7 @@ pub struct JsonWalker {
 type Res<T> = Result<T, JsonError>;
 
 struct Cursor<'a> {
+    s: &'a str,
     b: &'a [u8],
     i: usize,
 }
@@ -130,11 +131,11 @@ impl<'a> Cursor<'a> {
             }
         }
         // Only ASCII bytes were consumed.
-        Ok(std::str::from_utf8(&b[start..self.i]).unwrap_or(""))
+        Ok(self.s.get(start..self.i).unwrap_or(""))
     }
 
     /// Decode a string (cursor on the opening quote) and append it to `out`.
-    fn string_into(&mut self, out: &mut Vec<u8>) -> Res<()> {
+    fn string_into(&mut self, out: &mut String) -> Res<()> {
         self.i += 1;
         loop {
             let rest = &self.b[self.i..];
@@ -142,7 +143,8 @@ impl<'a> Cursor<'a> {
                 self.i = self.b.len();
                 return self.err("unterminated string");
             };
-            out.extend_from_slice(&rest[..k]);
+            // Both ends follow or precede an ASCII byte: char boundaries.
+            out.push_str(self.s.get(self.i..self.i + k).unwrap_or(""));
             self.i += k;
             if self.b[self.i] == b'"' {
                 self.i += 1;
@@ -153,7 +155,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// Skip a string without decoding it, returning its raw body.
-    fn string_raw(&mut self) -> Res<&'a [u8]> {
+    fn string_raw(&mut self) -> Res<&'a str> {
         self.i += 1;
         let start = self.i;
         loop {
@@ -164,12 +166,12 @@ impl<'a> Cursor<'a> {
             };
             self.i += k;
             if self.b[self.i] == b'"' {
-                let body = &self.b[start..self.i];
+                let body = self.s.get(start..self.i).unwrap_or("");
                 self.i += 1;
                 return Ok(body);
             }
             // Validate the escape without keeping the output.
-            let mut sink = Vec::new();
+            let mut sink = String::new();
             self.escape(&mut sink)?;
         }
     }
@@ -193,7 +195,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// Cursor on a backslash: decode one escape into `out`.
-    fn escape(&mut self, out: &mut Vec<u8>) -> Res<()> {
+    fn escape(&mut self, out: &mut String) -> Res<()> {
         self.i += 1;
         let Some(&c) = self.b.get(self.i) else {
             return self.err("unterminated string");
@@ -230,9 +232,7 @@ impl<'a> Cursor<'a> {
                 } else {
                     hi
                 };
-                let ch = char::from_u32(cp).unwrap_or('\u{FFFD}');
-                let mut buf = [0u8; 4];
-                out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+                out.push(char::from_u32(cp).unwrap_or('\u{FFFD}'));
                 return Ok(());
             }
             _ => {
@@ -240,7 +240,7 @@ impl<'a> Cursor<'a> {
                 return self.err("invalid escape");
             }
         };
-        out.push(simple);
+        out.push(char::from(simple));
         Ok(())
     }
 }
@@ -253,12 +253,12 @@ impl JsonWalker {
     /// Walk one JSON value (a JSONL line or a JSON array element) as row
     /// `row` of `chunk`, pushing every scanned string (and number) leaf.
     ///
-    /// `line` must be valid UTF-8 (the caller checks, so it can report the
-    /// encoding error itself). On a syntax error nothing of the row is left
+    /// `line` is text: the caller checks UTF-8 first, so it can report the
+    /// encoding error itself. On a syntax error nothing of the row is left
     /// in the chunk; the caller decides how to report and rescan it.
     pub fn walk_row(
         &mut self,
-        line: &[u8],
+        line: &str,
         row: u32,
         rules: &FieldRules,
         chunk: &mut Chunk,
@@ -266,7 +266,11 @@ impl JsonWalker {
         let mark_values = chunk.values.len();
         let mark_text = chunk.text.len();
         self.path.clear();
-        let mut cur = Cursor { b: line, i: 0 };
+        let mut cur = Cursor {
+            s: line,
+            b: line.as_bytes(),
+            i: 0,
+        };
         let mut facts = RowFacts::default();
         let res = (|| {
             cur.skip_ws();
@@ -357,16 +361,15 @@ impl JsonWalker {
             Some(b'"') => {
                 let start = cur.i;
                 let raw = cur.string_raw()?;
-                if !raw.contains(&b'\\') {
-                    let s = std::str::from_utf8(raw).unwrap_or("");
-                    self.push_leaf(row, rules, chunk, s, false);
-                    Ok(MetaValue::Str(s))
+                if !raw.contains('\\') {
+                    self.push_leaf(row, rules, chunk, raw, false);
+                    Ok(MetaValue::Str(raw))
                 } else {
                     // Escaped: decode into the chunk and judge the decoded text.
                     cur.i = start;
                     let t0 = chunk.text.len();
                     cur.string_into(&mut chunk.text)?;
-                    let decoded = String::from_utf8_lossy(&chunk.text[t0..]).into_owned();
+                    let decoded = chunk.text.get(t0..).unwrap_or("").to_owned();
                     chunk.text.truncate(t0);
                     self.push_leaf(row, rules, chunk, &decoded, false);
                     let yes = is_consented(MetaValue::Str(&decoded));
@@ -406,26 +409,28 @@ impl JsonWalker {
     fn read_key(&mut self, cur: &mut Cursor<'_>) -> Res<()> {
         let raw = cur.string_raw()?;
         self.key.clear();
-        if !raw.contains(&b'\\') {
-            self.key.push_str(std::str::from_utf8(raw).unwrap_or(""));
+        if !raw.contains('\\') {
+            self.key.push_str(raw);
         } else {
-            let mut buf = Vec::with_capacity(raw.len());
-            let mut c = Cursor { b: raw, i: 0 };
+            let mut c = Cursor {
+                s: raw,
+                b: raw.as_bytes(),
+                i: 0,
+            };
             // Re-run the decoder over the body (it stops at the end).
             while c.i < raw.len() {
-                match memchr::memchr(b'\\', &raw[c.i..]) {
+                match memchr::memchr(b'\\', &c.b[c.i..]) {
                     Some(k) => {
-                        buf.extend_from_slice(&raw[c.i..c.i + k]);
+                        self.key.push_str(raw.get(c.i..c.i + k).unwrap_or(""));
                         c.i += k;
-                        c.escape(&mut buf)?;
+                        c.escape(&mut self.key)?;
                     }
                     None => {
-                        buf.extend_from_slice(&raw[c.i..]);
+                        self.key.push_str(raw.get(c.i..).unwrap_or(""));
                         c.i = raw.len();
                     }
                 }
             }
-            self.key.push_str(&String::from_utf8_lossy(&buf));
         }
         Ok(())
     }
@@ -579,7 +584,7 @@ mod tests {
     fn walk_with(s: &str, rules: &FieldRules) -> Walked {
         let mut chunk = Chunk::default();
         let mut w = JsonWalker::new();
-        let r = w.walk_row(s.as_bytes(), 0, rules, &mut chunk);
+        let r = w.walk_row(s, 0, rules, &mut chunk);
         let leaves = chunk
             .values
             .iter()
@@ -679,8 +684,7 @@ mod tests {
             r#"{"a": 1.}"#,
         ] {
             let mut chunk = Chunk::default();
-            let r =
-                JsonWalker::new().walk_row(bad.as_bytes(), 0, &FieldRules::default(), &mut chunk);
+            let r = JsonWalker::new().walk_row(bad, 0, &FieldRules::default(), &mut chunk);
             assert!(r.is_err(), "{bad}");
             assert!(chunk.values.is_empty() && chunk.text.is_empty(), "{bad}");
         }

@@ -45,9 +45,11 @@ pub fn parse_job(job: &Job, rules: &FieldRules, walker: &mut JsonWalker) -> Chun
             first_line,
         } => {
             chunk.first_line = *first_line;
+            let whole = simdutf8::basic::from_utf8(data).ok();
             for &(s, e, line) in elems {
                 let row = chunk.rows.len() as u32;
-                let meta = json_row(&data[s..e], row, line, rules, walker, &mut chunk, false);
+                let valid = whole.and_then(|w| w.get(s..e));
+                let meta = json_row(&data[s..e], valid, row, line, rules, walker, &mut chunk);
                 chunk.rows.push(meta);
             }
         }
@@ -82,7 +84,7 @@ fn parse_lines(
             let row = chunk.rows.len() as u32;
             let meta = match format {
                 Format::Txt => txt_row(rec, rec_str, row, line, rules, chunk),
-                _ => json_row(rec, row, line, rules, walker, chunk, rec_str.is_some()),
+                _ => json_row(rec, rec_str, row, line, rules, walker, chunk),
             };
             chunk.rows.push(meta);
         }
@@ -125,25 +127,21 @@ fn txt_row(
 
 fn json_row(
     rec: &[u8],
+    valid: Option<&str>,
     row: u32,
     line: u64,
     rules: &FieldRules,
     walker: &mut JsonWalker,
     chunk: &mut Chunk,
-    valid: bool,
 ) -> RowMeta {
     let mut meta = RowMeta {
         line: line as u32,
         ..RowMeta::default()
     };
-    let checked = if valid {
-        Ok("")
-    } else {
-        std::str::from_utf8(rec)
-    };
+    let checked = valid.map_or_else(|| std::str::from_utf8(rec), Ok);
     let problem = match checked {
         Err(e) => format!("invalid UTF-8 at byte {}", e.valid_up_to() + 1),
-        Ok(_) => match walker.walk_row(rec, row, rules, chunk) {
+        Ok(text) => match walker.walk_row(text, row, rules, chunk) {
             Ok(facts) => {
                 meta.consented = facts.consented;
                 meta.has_provenance = facts.has_provenance;
