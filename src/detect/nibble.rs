@@ -69,18 +69,26 @@ impl NibbleSet {
             .fold(0u64, |m, (i, &b)| m | u64::from(self.contains(b)) << i)
     }
 
-    /// The mask of `hay[base..]` (up to 64 bytes; bytes past the end are 0).
+    /// The mask of `hay[base..]` (up to 64 bytes; bits past the end are 0).
+    /// A short tail is classified as a whole block too (most values are
+    /// shorter than 64 bytes, and a byte loop over them cost more than the
+    /// shuffles).
     #[inline]
     pub(crate) fn mask_at(&self, hay: &[u8], base: usize) -> u64 {
-        match hay.get(base..base + 64) {
-            Some(block) => block.try_into().map_or(0, |b| self.mask64(b)),
-            None => hay
-                .get(base..)
-                .unwrap_or(&[])
-                .iter()
-                .enumerate()
-                .fold(0u64, |m, (i, &b)| m | u64::from(self.contains(b)) << i),
+        if let Some(block) = hay.get(base..base + 64) {
+            return block.try_into().map_or(0, |b| self.mask64(b));
         }
+        let n = hay.len();
+        let Some(left) = n.checked_sub(base).filter(|&k| k > 0) else {
+            return 0;
+        };
+        if let Some(last) = n.checked_sub(64).and_then(|s| hay.get(s..)) {
+            // The last 64 bytes, shifted so that bit 0 is `base`.
+            return last.try_into().map_or(0, |b| self.mask64(b) >> (64 - left));
+        }
+        let mut tail = [0u8; 64];
+        tail[..left].copy_from_slice(&hay[base..]);
+        self.mask64(&tail) & ((1u64 << left) - 1)
     }
 }
 
@@ -137,11 +145,16 @@ mod tests {
             let mut portable = set.clone();
             portable.avx2 = false;
             for set in [set, portable] {
-                for base in (0..hay.len()).step_by(13) {
-                    let m = set.mask_at(&hay, base);
-                    for i in 0..64 {
-                        let want = hay.get(base + i).is_some_and(|&b| member(b));
-                        assert_eq!(m >> i & 1 == 1, want, "byte {base}+{i}");
+                // Long values, and short ones (tails padded with bytes
+                // that may be in the set, `0` here, must not show).
+                let short = (0..70).map(|n| &hay[hay.len() - n..]);
+                for hay in std::iter::once(&hay[..]).chain(short) {
+                    for base in (0..hay.len() + 2).step_by(13) {
+                        let m = set.mask_at(hay, base);
+                        for i in 0..64 {
+                            let want = hay.get(base + i).is_some_and(|&b| member(b));
+                            assert_eq!(m >> i & 1 == 1, want, "{} bytes, {base}+{i}", hay.len());
+                        }
                     }
                 }
             }

@@ -154,6 +154,12 @@ struct AnchorReach {
     /// The anchor is a context word, not part of the match: the match can
     /// be anywhere in the value.
     whole: bool,
+    /// Single-byte anchors of bounded patterns only: the fewest anchor
+    /// bytes of the family a match holding this anchor contains. Such a
+    /// match lies within `bounded` bytes of the anchor, so fewer anchor
+    /// bytes there (the `3` of `section 3.4`, for detectors that need five
+    /// digits) rule it out before any run is measured. 0: no such bound.
+    need: usize,
 }
 
 /// What an anchor's occurrence says about where matches are.
@@ -168,6 +174,8 @@ struct Slot {
     /// A member without a left alphabet: no left clipping.
     unleft: bool,
     whole: bool,
+    /// The least anchor-byte count of the members (single-byte anchors).
+    need: Option<usize>,
 }
 
 impl Slot {
@@ -258,8 +266,16 @@ struct Gate {
     /// Multi-byte anchors, automata of at most [`AUTOMATON`] literals of one
     /// (any case, context) kind.
     literals: Vec<Literals>,
+    /// Every literal in any case, in one automaton: most values are short
+    /// (a language code, a role, a source name) and hold no anchor at all;
+    /// one pass of it and one block mask prove that for less than the
+    /// setup of the per-kind searches.
+    any_literal: AhoCorasick,
     runs: Vec<ByteSet>,
 }
+
+/// Values up to this long are first checked for any anchor at all.
+const QUIET_MAX: usize = 64;
 
 impl Gate {
     /// The gate and the members of each of its families.
@@ -339,6 +355,10 @@ impl Gate {
             }
         };
         let mut intern = |slot: Slot| AnchorReach {
+            need: match slot.need {
+                Some(n) if slot.bounded > 0 && slot.run.is_none() && !slot.whole => n,
+                _ => 0,
+            },
             bounded: slot.bounded,
             clip: if slot.unclipped {
                 None
@@ -359,24 +379,25 @@ impl Gate {
         let mut byte_families = Vec::new();
         let mut per_byte: Vec<Vec<(usize, AnchorReach)>> = vec![Vec::new(); 256];
         for (f, (_, group)) in byte_groups.iter().enumerate() {
-            let mut slots: Vec<Slot> = vec![Slot::default(); 256];
             let mut anchors = ByteSet::empty();
             for &i in group {
-                for &(b, context) in &singles[i] {
-                    slots[usize::from(b)].widen(
-                        &reach[i],
-                        alphabets[i].as_ref(),
-                        lefts[i].as_ref(),
-                        context,
-                    );
-                    anchors.insert_range(b, b);
-                }
+                singles[i]
+                    .iter()
+                    .for_each(|&(b, _)| anchors.insert_range(b, b));
             }
-            let min = group
+            let needs: Vec<usize> = group
                 .iter()
                 .map(|&i| min_count(detectors[i].pattern, &anchors).unwrap_or(0))
-                .min()
-                .unwrap_or(0);
+                .collect();
+            let mut slots: Vec<Slot> = vec![Slot::default(); 256];
+            for (&i, &need) in group.iter().zip(&needs) {
+                for &(b, context) in &singles[i] {
+                    let slot = &mut slots[usize::from(b)];
+                    slot.widen(&reach[i], alphabets[i].as_ref(), lefts[i].as_ref(), context);
+                    slot.need = Some(slot.need.map_or(need, |n| n.min(need)));
+                }
+            }
+            let min = needs.iter().copied().min().unwrap_or(0);
             let min_len = group
                 .iter()
                 .map(|&i| min_len(detectors[i].pattern))
@@ -450,6 +471,11 @@ impl Gate {
                 members.push(chunk_members);
             }
         }
+        let any_literal = AhoCorasick::builder()
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+            .ascii_case_insensitive(true)
+            .build(lits.iter().map(|l| l.2.as_str()))
+            .ok()?;
         Some((
             Gate {
                 byte_class,
@@ -457,10 +483,23 @@ impl Gate {
                 classes,
                 byte_families,
                 literals,
+                any_literal,
                 runs,
             },
             members,
         ))
+    }
+
+    /// `hay` is short and holds no anchor: no family has a region in it.
+    fn quiet(&self, hay: &[u8]) -> bool {
+        if hay.len() > QUIET_MAX {
+            return false;
+        }
+        let bytes = match &self.screen {
+            Some(screen) => screen.mask_at(hay, 0) != 0,
+            None => hay.iter().any(|&b| self.byte_class[usize::from(b)] != 0),
+        };
+        !bytes && !self.any_literal.is_match(hay)
     }
 
     /// Per family, the sorted, disjoint byte ranges of `hay` that can hold a
@@ -486,16 +525,25 @@ impl Gate {
         let mut unsorted: u32 = 0;
         let class_of = |b: u8| self.byte_class[usize::from(b)];
         let mut done: usize = 0; // bytes before this are classified
+        let mask_of = |at: usize| match &self.screen {
+            Some(screen) => screen.mask_at(hay, at),
+            None => hay
+                .get(at..hay.len().min(at + 64))
+                .unwrap_or(&[])
+                .iter()
+                .enumerate()
+                .fold(0u64, |m, (i, &b)| m | u64::from(class_of(b) != 0) << i),
+        };
+        // Anchor masks of the blocks before, at and after `base`: a bounded
+        // reach (at most a block either side) counts its anchor bytes there.
+        let mut masks = [0u64, 0, 0];
         let mut base = 0;
+        if !self.classes.is_empty() {
+            masks[1] = mask_of(0);
+        }
         while base < hay.len() && !self.classes.is_empty() {
-            let mut m = match &self.screen {
-                Some(screen) => screen.mask_at(hay, base),
-                None => hay[base..hay.len().min(base + 64)]
-                    .iter()
-                    .enumerate()
-                    .fold(0u64, |m, (i, &b)| m | u64::from(class_of(b) != 0) << i),
-            };
-            m &= bits_from(done.saturating_sub(base));
+            masks[2] = mask_of(base + 64);
+            let mut m = masks[1] & bits_from(done.saturating_sub(base));
             while m != 0 {
                 let i = base + m.trailing_zeros() as usize;
                 let k = class_of(hay[i]);
@@ -508,6 +556,12 @@ impl Gate {
                     .and_then(|k| self.classes.get(k))
                 {
                     for &(f, r) in class {
+                        if r.need > 1
+                            && count_in(&masks, base, i.saturating_sub(r.bounded), j + r.bounded)
+                                < r.need
+                        {
+                            continue;
+                        }
                         let region = self.reach(hay, i, j - i, r, memos);
                         if let Some(list) = bytes.get_mut(f) {
                             if !push_region(list, region) {
@@ -519,6 +573,7 @@ impl Gate {
                 done = j;
                 m &= bits_from(j - base);
             }
+            masks = [masks[1], masks[2], 0];
             base += 64;
         }
         for (f, (list, fam)) in bytes.iter_mut().zip(&self.byte_families).enumerate() {
@@ -658,6 +713,27 @@ struct Region {
     lo: usize,
     hi: usize,
     stop: usize,
+}
+
+/// Set bits of `masks` (the blocks at `base - 64`, `base`, `base + 64`) in
+/// `lo..hi`; `usize::MAX` when the range leaves those blocks (no bound).
+fn count_in(masks: &[u64; 3], base: usize, lo: usize, hi: usize) -> usize {
+    // Positions relative to the start of the first block.
+    let (Some(a), Some(z)) = ((lo + 64).checked_sub(base), (hi + 64).checked_sub(base)) else {
+        return usize::MAX;
+    };
+    if z > 192 {
+        return usize::MAX;
+    }
+    masks
+        .iter()
+        .zip([0, 64, 128])
+        .map(|(&m, at)| {
+            let s = a.clamp(at, at + 64) - at;
+            let e = z.clamp(at, at + 64) - at;
+            (m & bits_from(s) & !bits_from(e)).count_ones() as usize
+        })
+        .sum()
 }
 
 /// The bits at and above `n` (none for `n >= 64`).
@@ -872,6 +948,7 @@ impl RegexEngine {
             ..
         } = s;
         match &self.gate {
+            Some(gate) if gate.quiet(hay) => {}
             Some(gate) => {
                 regions.resize_with(self.families.len(), Vec::new);
                 gate.regions(hay, lower, memos, regions);
@@ -947,5 +1024,39 @@ impl Engine for RegexEngine {
             memos: Vec::new(),
             seen: Vec::new(),
         })
+    }
+}
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn count_in_counts_bits_across_three_blocks() {
+        let masks = [1u64 << 63 | 1, u64::MAX, 1 << 5];
+        // Blocks at 64 (before), 128, 192.
+        assert_eq!(count_in(&masks, 128, 64, 65), 1);
+        assert_eq!(count_in(&masks, 128, 127, 128), 1);
+        assert_eq!(count_in(&masks, 128, 100, 200), 1 + 64 + 1);
+        assert_eq!(count_in(&masks, 128, 130, 140), 10);
+        assert_eq!(count_in(&masks, 128, 192, 197), 0);
+        // Out of reach either side: no bound.
+        assert_eq!(count_in(&masks, 128, 63, 70), usize::MAX);
+        assert_eq!(count_in(&masks, 128, 130, 257), usize::MAX);
+        // At the first block nothing lies before it.
+        assert_eq!(count_in(&[0, 0b111, 0], 0, 0, 2), 2);
+    }
+
+    #[test]
+    fn quiet_only_without_any_anchor() {
+        let detectors: Vec<&'static Detector> = super::super::builtin().iter().collect();
+        let (gate, _) = Gate::new(&detectors).expect("built-ins have a gate");
+        for quiet in ["en", "assistant", "pydoc", "Hello world"] {
+            assert!(gate.quiet(quiet.as_bytes()), "{quiet}");
+        }
+        // A digit, an `@`, literals in any case, and anything long.
+        let long = "a".repeat(QUIET_MAX + 1);
+        for loud in ["x1", "a@b", "my PASSWORD", "ghp_", "DoB", long.as_str()] {
+            assert!(!gate.quiet(loud.as_bytes()), "{loud}");
+        }
     }
 }
