@@ -92,6 +92,38 @@ impl NibbleSet {
     }
 }
 
+impl NibbleSet {
+    /// The maximal run of set bytes around `hay[at]`, which is in the set:
+    /// found 64 bytes at a time, without a branch per byte (the end of a
+    /// short run is a mispredicted branch for a byte loop, twice per run).
+    pub(crate) fn run_around(&self, hay: &[u8], at: usize) -> std::ops::Range<usize> {
+        let n = hay.len();
+        let mut hi = at + 1;
+        while hi < n {
+            // Bits past the end are 0, so the run stops there.
+            let gap = !self.mask_at(hay, hi);
+            if gap != 0 {
+                hi = (hi + gap.trailing_zeros() as usize).min(n);
+                break;
+            }
+            hi += 64;
+        }
+        let mut lo = at;
+        while lo > 0 {
+            let start = lo.saturating_sub(64);
+            let width = lo - start;
+            let below = u64::MAX >> (64 - width);
+            let gap = !self.mask_at(hay, start) & below;
+            if gap != 0 {
+                lo = start + 64 - gap.leading_zeros() as usize;
+                break;
+            }
+            lo = start;
+        }
+        lo..hi.min(n)
+    }
+}
+
 fn has_avx2() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
@@ -158,6 +190,29 @@ mod tests {
                     }
                 }
             }
+        }
+        // Runs agree with a byte loop, across blocks and at both ends.
+        let member = |b: u8| b.is_ascii_alphanumeric() || b == b'-';
+        let set = NibbleSet::new(member).expect("three buckets");
+        let mut hay = Vec::new();
+        for k in 0..200usize {
+            hay.extend(std::iter::repeat(b'a').take(k % 70));
+            hay.push(if k % 3 == 0 { b' ' } else { b'.' });
+        }
+        for at in (0..hay.len()).filter(|&i| member(hay[i])) {
+            let (mut lo, mut hi) = (at, at + 1);
+            while lo > 0 && member(hay[lo - 1]) {
+                lo -= 1;
+            }
+            while hi < hay.len() && member(hay[hi]) {
+                hi += 1;
+            }
+            assert_eq!(set.run_around(&hay, at), lo..hi, "at {at}");
+            assert_eq!(
+                set.run_around(&hay[..hi], at),
+                lo..hi,
+                "at {at}, run at the end"
+            );
         }
         // Nine distinct low-nibble sets need nine buckets.
         assert!(NibbleSet::new(|b: u8| (b & 15) < (b >> 4) && b < 0xa0).is_none());

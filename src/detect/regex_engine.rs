@@ -233,9 +233,34 @@ struct Literals {
 #[derive(Debug)]
 struct ByteFamily {
     anchors: ByteSet,
+    /// `anchors` in nibble form (counted a block at a time).
+    anchor_nibbles: Option<NibbleSet>,
     min_count: usize,
     /// The shortest match of any member: a shorter region holds none.
     min_len: usize,
+}
+
+impl ByteFamily {
+    /// `hay[r.lo..r.hi]` holds at least `min_count` anchor bytes.
+    fn has_anchors(&self, hay: &[u8], r: &Region) -> bool {
+        let want = self.min_count;
+        let Some(nib) = &self.anchor_nibbles else {
+            let bytes = hay.get(r.lo..r.hi).unwrap_or(&[]).iter();
+            return bytes
+                .filter(|&&b| self.anchors.contains(b))
+                .take(want)
+                .count()
+                >= want;
+        };
+        let mut seen = 0;
+        let mut at = r.lo;
+        while at < r.hi && seen < want {
+            let width = (r.hi - at).min(64);
+            seen += (nib.mask_at(hay, at) & (u64::MAX >> (64 - width))).count_ones() as usize;
+            at += 64;
+        }
+        seen >= want
+    }
 }
 
 /// Byte families are keyed by how many anchor bytes their matches need, up
@@ -272,6 +297,9 @@ struct Gate {
     /// setup of the per-kind searches.
     any_literal: AhoCorasick,
     runs: Vec<ByteSet>,
+    /// `runs` in nibble form, where a set fits (most do): runs are then
+    /// measured a block at a time.
+    run_nibbles: Vec<Option<NibbleSet>>,
 }
 
 /// Values up to this long are first checked for any anchor at all.
@@ -409,6 +437,7 @@ impl Gate {
                 }
             }
             byte_families.push(ByteFamily {
+                anchor_nibbles: NibbleSet::new(|b| anchors.contains(b)),
                 anchors,
                 min_count: min,
                 min_len,
@@ -484,6 +513,10 @@ impl Gate {
                 byte_families,
                 literals,
                 any_literal,
+                run_nibbles: runs
+                    .iter()
+                    .map(|r| NibbleSet::new(|b| r.contains(b)))
+                    .collect(),
                 runs,
             },
             members,
@@ -581,15 +614,7 @@ impl Gate {
                 merge(list);
             }
             if fam.min_count > 1 || fam.min_len > 1 {
-                list.retain(|r| {
-                    r.hi - r.lo >= fam.min_len
-                        && hay[r.lo..r.hi]
-                            .iter()
-                            .filter(|&&b| fam.anchors.contains(b))
-                            .take(fam.min_count)
-                            .count()
-                            >= fam.min_count
-                });
+                list.retain(|r| r.hi - r.lo >= fam.min_len && fam.has_anchors(hay, r));
             }
         }
         let mut lowered = false;
@@ -651,7 +676,7 @@ impl Gate {
             // Every bounded match holds the anchor and only alphabet bytes.
             // (An anchor outside its alphabet breaks the anchor contract;
             // the plain window is kept then.)
-            let run = memos[k].run(&self.runs[k], hay, at);
+            let run = memos[k].run_with(&self.runs[k], self.run_nibbles[k].as_ref(), hay, at);
             if !run.is_empty() {
                 lo = lo.max(run.start);
                 hi = hi.min(run.end.max(at + len));
@@ -690,7 +715,7 @@ impl Gate {
         let (mut start, mut end, mut any) = (usize::MAX, 0, false);
         let mut p = at;
         while p < stop {
-            let run = memos[k].run(&self.runs[k], hay, p);
+            let run = memos[k].run_with(&self.runs[k], self.run_nibbles[k].as_ref(), hay, p);
             if run.is_empty() {
                 p += 1;
             } else {

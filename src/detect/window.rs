@@ -33,6 +33,8 @@
 
 use std::ops::Range;
 
+use super::nibble::NibbleSet;
+
 use regex_automata::nfa::thompson::{State, NFA};
 use regex_automata::util::syntax;
 
@@ -316,12 +318,30 @@ pub(crate) struct RunMemo {
 
 impl RunMemo {
     pub(crate) fn run(&mut self, set: &ByteSet, hay: &[u8], at: usize) -> Range<usize> {
+        self.run_with(set, None, hay, at)
+    }
+
+    /// [`RunMemo::run`], with the set's nibble form where it has one.
+    #[inline]
+    pub(crate) fn run_with(
+        &mut self,
+        set: &ByteSet,
+        nibbles: Option<&NibbleSet>,
+        hay: &[u8],
+        at: usize,
+    ) -> Range<usize> {
         if self.lo <= at && at < self.hi {
             return self.lo..self.hi;
         }
         match hay.get(at) {
             Some(&b) if set.contains(b) => {}
             _ => return at..at,
+        }
+        if let Some(nib) = nibbles {
+            let run = nib.run_around(hay, at);
+            self.lo = run.start;
+            self.hi = run.end;
+            return run;
         }
         let mut lo = at;
         while lo > 0 && set.contains(hay[lo - 1]) {
