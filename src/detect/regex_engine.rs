@@ -86,42 +86,79 @@ struct Family {
     groups: Vec<Group>,
 }
 
+/// A family's (detector, least anchor bytes its matches hold) pairs, in
+/// the order they are grouped.
+type Members = Vec<(usize, usize)>;
+
 /// One DFA: its pattern `i` is detector `members[i]`.
 #[derive(Debug)]
 struct Group {
     dfa: DFA,
     members: Vec<usize>,
+    /// A region with fewer anchor bytes (of its byte family) or fewer
+    /// bytes holds no match of this group: six digits are walked by the
+    /// group that holds postal codes, not by the ones that need eleven.
+    min_count: usize,
+    min_len: usize,
 }
 
 impl Family {
-    fn new(patterns: &[&str], members: &[usize], size: usize) -> Result<Family, String> {
+    /// `members`: (detector, least anchor bytes its matches hold, 0 if not
+    /// counted), in the order they are grouped.
+    fn new(patterns: &[&str], members: &[(usize, usize)], size: usize) -> Result<Family, String> {
         let mut groups = Vec::new();
         for chunk in members.chunks(size.max(1)) {
-            let pats: Vec<&str> = chunk.iter().map(|&i| patterns[i]).collect();
+            let pats: Vec<&str> = chunk.iter().map(|&(i, _)| patterns[i]).collect();
             groups.push(Group {
                 dfa: build_dfa(&pats, CACHE)?,
-                members: chunk.to_vec(),
+                members: chunk.iter().map(|&(i, _)| i).collect(),
+                min_count: chunk.iter().map(|&(_, n)| n).min().unwrap_or(0),
+                min_len: pats.iter().map(|p| min_len(p)).min().unwrap_or(0),
             });
         }
         Ok(Family { groups })
+    }
+
+    /// The most anchor bytes any group asks a region for.
+    fn max_count(&self) -> usize {
+        self.groups.iter().map(|g| g.min_count).max().unwrap_or(0)
     }
 
     fn cache(&self) -> Vec<Cache> {
         self.groups.iter().map(|g| g.dfa.create_cache()).collect()
     }
 
-    /// Walks every group over `regions` of `hay`. A DFA that fails reports
-    /// its patterns as "anywhere".
+    /// Walks every group over the `regions` of `hay` that can hold its
+    /// matches. With a byte family, a region's anchor bytes are counted
+    /// (once, into `counts`, when a group first asks). A DFA that fails
+    /// reports its patterns as "anywhere".
     fn walk_regions(
         &self,
         caches: &mut [Cache],
         hay: &[u8],
         regions: &[Region],
+        anchors: Option<&ByteFamily>,
+        counts: &mut Vec<usize>,
         sink: &mut impl FnMut(usize, Option<usize>),
     ) {
+        const UNCOUNTED: usize = usize::MAX;
+        counts.clear();
+        counts.resize(regions.len(), UNCOUNTED);
+        let most = self.max_count();
         for (g, cache) in self.groups.iter().zip(caches.iter_mut()) {
             let members = &g.members;
-            for r in regions {
+            for (r, n) in regions.iter().zip(counts.iter_mut()) {
+                if r.hi - r.lo < g.min_len {
+                    continue;
+                }
+                if let (Some(fam), true) = (anchors, g.min_count > 1) {
+                    if *n == UNCOUNTED {
+                        *n = fam.count(hay, r, most);
+                    }
+                    if *n < g.min_count {
+                        continue;
+                    }
+                }
                 let ok = walk(&g.dfa, cache, hay, *r, &mut |p, end| {
                     if let Some(&d) = members.get(p) {
                         sink(d, Some(end));
@@ -154,12 +191,6 @@ struct AnchorReach {
     /// The anchor is a context word, not part of the match: the match can
     /// be anywhere in the value.
     whole: bool,
-    /// Single-byte anchors of bounded patterns only: the fewest anchor
-    /// bytes of the family a match holding this anchor contains. Such a
-    /// match lies within `bounded` bytes of the anchor, so fewer anchor
-    /// bytes there (the `3` of `section 3.4`, for detectors that need five
-    /// digits) rule it out before any run is measured. 0: no such bound.
-    need: usize,
 }
 
 /// What an anchor's occurrence says about where matches are.
@@ -174,8 +205,6 @@ struct Slot {
     /// A member without a left alphabet: no left clipping.
     unleft: bool,
     whole: bool,
-    /// The least anchor-byte count of the members (single-byte anchors).
-    need: Option<usize>,
 }
 
 impl Slot {
@@ -225,41 +254,36 @@ struct Literals {
     folded: bool,
 }
 
-/// A family found by single-byte anchors, the least number of its anchor
-/// bytes any of its members' matches contains and their shortest match: a
-/// region with fewer such bytes (the four digits of a year, for detectors
-/// that need five or more) or fewer bytes cannot hold a match and is
-/// dropped before any DFA sees it.
+/// A family found by single-byte anchors. A region is walked only by the
+/// groups whose matches can fit it: with as many of these anchor bytes
+/// (the four digits of a year hold no match of detectors that need five
+/// or more) and as many bytes as their shortest match (see [`Group`]).
 #[derive(Debug)]
 struct ByteFamily {
     anchors: ByteSet,
     /// `anchors` in nibble form (counted a block at a time).
     anchor_nibbles: Option<NibbleSet>,
-    min_count: usize,
-    /// The shortest match of any member: a shorter region holds none.
-    min_len: usize,
 }
 
 impl ByteFamily {
-    /// `hay[r.lo..r.hi]` holds at least `min_count` anchor bytes.
-    fn has_anchors(&self, hay: &[u8], r: &Region) -> bool {
-        let want = self.min_count;
+    /// The anchor bytes in `hay[r.lo..r.hi]`, counted up to `limit` (or a
+    /// little past it).
+    fn count(&self, hay: &[u8], r: &Region, limit: usize) -> usize {
         let Some(nib) = &self.anchor_nibbles else {
             let bytes = hay.get(r.lo..r.hi).unwrap_or(&[]).iter();
             return bytes
                 .filter(|&&b| self.anchors.contains(b))
-                .take(want)
-                .count()
-                >= want;
+                .take(limit)
+                .count();
         };
         let mut seen = 0;
         let mut at = r.lo;
-        while at < r.hi && seen < want {
+        while at < r.hi && seen < limit {
             let width = (r.hi - at).min(64);
             seen += (nib.mask_at(hay, at) & (u64::MAX >> (64 - width))).count_ones() as usize;
             at += 64;
         }
-        seen >= want
+        seen
     }
 }
 
@@ -307,7 +331,7 @@ const QUIET_MAX: usize = 64;
 
 impl Gate {
     /// The gate and the members of each of its families.
-    fn new(detectors: &[&'static Detector]) -> Option<(Gate, Vec<Vec<usize>>)> {
+    fn new(detectors: &[&'static Detector]) -> Option<(Gate, Vec<Members>)> {
         let reach: Vec<Reach> = detectors.iter().map(|d| Reach::of(d.pattern)).collect();
         let alphabets: Vec<Option<ByteSet>> =
             detectors.iter().map(|d| alphabet(d.pattern)).collect();
@@ -383,10 +407,6 @@ impl Gate {
             }
         };
         let mut intern = |slot: Slot| AnchorReach {
-            need: match slot.need {
-                Some(n) if slot.bounded > 0 && slot.run.is_none() && !slot.whole => n,
-                _ => 0,
-            },
             bounded: slot.bounded,
             clip: if slot.unclipped {
                 None
@@ -418,19 +438,16 @@ impl Gate {
                 .map(|&i| min_count(detectors[i].pattern, &anchors).unwrap_or(0))
                 .collect();
             let mut slots: Vec<Slot> = vec![Slot::default(); 256];
-            for (&i, &need) in group.iter().zip(&needs) {
+            for &i in group {
                 for &(b, context) in &singles[i] {
-                    let slot = &mut slots[usize::from(b)];
-                    slot.widen(&reach[i], alphabets[i].as_ref(), lefts[i].as_ref(), context);
-                    slot.need = Some(slot.need.map_or(need, |n| n.min(need)));
+                    slots[usize::from(b)].widen(
+                        &reach[i],
+                        alphabets[i].as_ref(),
+                        lefts[i].as_ref(),
+                        context,
+                    );
                 }
             }
-            let min = needs.iter().copied().min().unwrap_or(0);
-            let min_len = group
-                .iter()
-                .map(|&i| min_len(detectors[i].pattern))
-                .min()
-                .unwrap_or(0);
             for (b, slot) in slots.into_iter().enumerate() {
                 if !slot.is_empty() {
                     per_byte[b].push((f, intern(slot)));
@@ -439,10 +456,12 @@ impl Gate {
             byte_families.push(ByteFamily {
                 anchor_nibbles: NibbleSet::new(|b| anchors.contains(b)),
                 anchors,
-                min_count: min,
-                min_len,
             });
-            members.push(group.clone());
+            // Grouped by how many anchor bytes they need, so that a short
+            // run of digits is walked by few DFAs.
+            let mut sorted: Vec<(usize, usize)> = group.iter().copied().zip(needs).collect();
+            sorted.sort_by_key(|&(i, need)| (need, min_len(detectors[i].pattern)));
+            members.push(sorted);
         }
         let mut byte_class = [0u8; 256];
         let mut classes: Vec<Vec<(usize, AnchorReach)>> = Vec::new();
@@ -482,6 +501,8 @@ impl Gate {
                     }
                 }
                 chunk_members.sort_unstable();
+                let chunk_members: Vec<(usize, usize)> =
+                    chunk_members.into_iter().map(|i| (i, 0)).collect();
                 // Leftmost matching lets aho-corasick use its SIMD (Teddy)
                 // prefilter. Every occurrence it skips starts inside one it
                 // reports, so the region of a reported occurrence covers
@@ -558,25 +579,16 @@ impl Gate {
         let mut unsorted: u32 = 0;
         let class_of = |b: u8| self.byte_class[usize::from(b)];
         let mut done: usize = 0; // bytes before this are classified
-        let mask_of = |at: usize| match &self.screen {
-            Some(screen) => screen.mask_at(hay, at),
-            None => hay
-                .get(at..hay.len().min(at + 64))
-                .unwrap_or(&[])
-                .iter()
-                .enumerate()
-                .fold(0u64, |m, (i, &b)| m | u64::from(class_of(b) != 0) << i),
-        };
-        // Anchor masks of the blocks before, at and after `base`: a bounded
-        // reach (at most a block either side) counts its anchor bytes there.
-        let mut masks = [0u64, 0, 0];
         let mut base = 0;
-        if !self.classes.is_empty() {
-            masks[1] = mask_of(0);
-        }
         while base < hay.len() && !self.classes.is_empty() {
-            masks[2] = mask_of(base + 64);
-            let mut m = masks[1] & bits_from(done.saturating_sub(base));
+            let mut m = match &self.screen {
+                Some(screen) => screen.mask_at(hay, base),
+                None => hay[base..hay.len().min(base + 64)]
+                    .iter()
+                    .enumerate()
+                    .fold(0u64, |m, (i, &b)| m | u64::from(class_of(b) != 0) << i),
+            };
+            m &= bits_from(done.saturating_sub(base));
             while m != 0 {
                 let i = base + m.trailing_zeros() as usize;
                 let k = class_of(hay[i]);
@@ -589,12 +601,6 @@ impl Gate {
                     .and_then(|k| self.classes.get(k))
                 {
                     for &(f, r) in class {
-                        if r.need > 1
-                            && count_in(&masks, base, i.saturating_sub(r.bounded), j + r.bounded)
-                                < r.need
-                        {
-                            continue;
-                        }
                         let region = self.reach(hay, i, j - i, r, memos);
                         if let Some(list) = bytes.get_mut(f) {
                             if !push_region(list, region) {
@@ -606,15 +612,13 @@ impl Gate {
                 done = j;
                 m &= bits_from(j - base);
             }
-            masks = [masks[1], masks[2], 0];
             base += 64;
         }
-        for (f, (list, fam)) in bytes.iter_mut().zip(&self.byte_families).enumerate() {
+        // Regions with too few anchor bytes or bytes for a group are
+        // skipped when it walks (`Family::walk_regions`).
+        for (f, list) in bytes.iter_mut().enumerate() {
             if unsorted & (1 << (f % 32)) != 0 {
                 merge(list);
-            }
-            if fam.min_count > 1 || fam.min_len > 1 {
-                list.retain(|r| r.hi - r.lo >= fam.min_len && fam.has_anchors(hay, r));
             }
         }
         let mut lowered = false;
@@ -740,27 +744,6 @@ struct Region {
     stop: usize,
 }
 
-/// Set bits of `masks` (the blocks at `base - 64`, `base`, `base + 64`) in
-/// `lo..hi`; `usize::MAX` when the range leaves those blocks (no bound).
-fn count_in(masks: &[u64; 3], base: usize, lo: usize, hi: usize) -> usize {
-    // Positions relative to the start of the first block.
-    let (Some(a), Some(z)) = ((lo + 64).checked_sub(base), (hi + 64).checked_sub(base)) else {
-        return usize::MAX;
-    };
-    if z > 192 {
-        return usize::MAX;
-    }
-    masks
-        .iter()
-        .zip([0, 64, 128])
-        .map(|(&m, at)| {
-            let s = a.clamp(at, at + 64) - at;
-            let e = z.clamp(at, at + 64) - at;
-            (m & bits_from(s) & !bits_from(e)).count_ones() as usize
-        })
-        .sum()
-}
-
 /// The bits at and above `n` (none for `n >= 64`).
 fn bits_from(n: usize) -> u64 {
     u64::MAX
@@ -815,6 +798,8 @@ struct RegexScratch {
     regions: Vec<Vec<Region>>,
     lower: Vec<u8>,
     memos: Vec<RunMemo>,
+    /// Anchor bytes per region of the family being walked.
+    counts: Vec<usize>,
     seen: Vec<bool>,
 }
 
@@ -926,7 +911,7 @@ impl RegexEngine {
                 });
             }
         }
-        let every: Vec<usize> = (0..patterns.len()).collect();
+        let every: Vec<(usize, usize)> = (0..patterns.len()).map(|i| (i, 0)).collect();
         let all = Family::new(&patterns, &every, size).map_err(engine_error)?;
         let (gate, families) = match Gate::new(detectors) {
             Some((gate, members)) => {
@@ -970,6 +955,7 @@ impl RegexEngine {
             regions,
             lower,
             memos,
+            counts,
             ..
         } = s;
         match &self.gate {
@@ -977,13 +963,15 @@ impl RegexEngine {
             Some(gate) => {
                 regions.resize_with(self.families.len(), Vec::new);
                 gate.regions(hay, lower, memos, regions);
-                for ((f, cache), list) in self
+                for (k, ((f, cache), list)) in self
                     .families
                     .iter()
                     .zip(families.iter_mut())
                     .zip(regions.iter())
+                    .enumerate()
                 {
-                    f.walk_regions(cache, hay, list, sink);
+                    let anchors = gate.byte_families.get(k);
+                    f.walk_regions(cache, hay, list, anchors, counts, sink);
                 }
             }
             None => {
@@ -993,7 +981,8 @@ impl RegexEngine {
                         hi: hay.len(),
                         stop: hay.len(),
                     };
-                    self.all.walk_regions(all, hay, &[whole], sink);
+                    self.all
+                        .walk_regions(all, hay, &[whole], None, counts, sink);
                 }
             }
         }
@@ -1047,6 +1036,7 @@ impl Engine for RegexEngine {
             regions: Vec::new(),
             lower: Vec::new(),
             memos: Vec::new(),
+            counts: Vec::new(),
             seen: Vec::new(),
         })
     }
@@ -1054,22 +1044,6 @@ impl Engine for RegexEngine {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn count_in_counts_bits_across_three_blocks() {
-        let masks = [1u64 << 63 | 1, u64::MAX, 1 << 5];
-        // Blocks at 64 (before), 128, 192.
-        assert_eq!(count_in(&masks, 128, 64, 65), 1);
-        assert_eq!(count_in(&masks, 128, 127, 128), 1);
-        assert_eq!(count_in(&masks, 128, 100, 200), 1 + 64 + 1);
-        assert_eq!(count_in(&masks, 128, 130, 140), 10);
-        assert_eq!(count_in(&masks, 128, 192, 197), 0);
-        // Out of reach either side: no bound.
-        assert_eq!(count_in(&masks, 128, 63, 70), usize::MAX);
-        assert_eq!(count_in(&masks, 128, 130, 257), usize::MAX);
-        // At the first block nothing lies before it.
-        assert_eq!(count_in(&[0, 0b111, 0], 0, 0, 2), 2);
-    }
 
     #[test]
     fn quiet_only_without_any_anchor() {

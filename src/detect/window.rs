@@ -322,7 +322,7 @@ impl RunMemo {
     }
 
     /// [`RunMemo::run`], with the set's nibble form where it has one.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn run_with(
         &mut self,
         set: &ByteSet,
@@ -334,28 +334,58 @@ impl RunMemo {
             return self.lo..self.hi;
         }
         match hay.get(at) {
-            Some(&b) if set.contains(b) => {}
-            _ => return at..at,
+            Some(&b) if set.contains(b) => self.measure(set, nibbles, hay, at),
+            _ => at..at,
         }
-        if let Some(nib) = nibbles {
-            let run = nib.run_around(hay, at);
-            self.lo = run.start;
-            self.hi = run.end;
-            return run;
-        }
+    }
+
+    /// The run around `hay[at]`, which is in `set`; remembered.
+    #[inline(never)]
+    fn measure(
+        &mut self,
+        set: &ByteSet,
+        nibbles: Option<&NibbleSet>,
+        hay: &[u8],
+        at: usize,
+    ) -> Range<usize> {
+        // Byte by byte first (most runs are a word long), then a block at
+        // a time where the set has a nibble form.
+        let floor = at.saturating_sub(BYTEWISE);
         let mut lo = at;
-        while lo > 0 && set.contains(hay[lo - 1]) {
+        while lo > floor && set.contains(hay[lo - 1]) {
             lo -= 1;
         }
+        if lo == floor && lo > 0 && set.contains(hay[lo - 1]) {
+            lo = match nibbles {
+                Some(nib) => nib.run_start(hay, lo),
+                None => (0..lo)
+                    .rev()
+                    .find(|&i| !set.contains(hay[i]))
+                    .map_or(0, |i| i + 1),
+            };
+        }
+        let ceiling = (at + 1 + BYTEWISE).min(hay.len());
         let mut hi = at + 1;
-        while hi < hay.len() && set.contains(hay[hi]) {
+        while hi < ceiling && set.contains(hay[hi]) {
             hi += 1;
+        }
+        if hi == ceiling && hi < hay.len() && set.contains(hay[hi]) {
+            hi = match nibbles {
+                Some(nib) => nib.run_end(hay, hi),
+                None => (hi..hay.len())
+                    .find(|&i| !set.contains(hay[i]))
+                    .unwrap_or(hay.len()),
+            };
         }
         self.lo = lo;
         self.hi = hi;
         lo..hi
     }
 }
+
+/// Bytes a run is followed byte by byte before it is measured a block at a
+/// time.
+const BYTEWISE: usize = 16;
 
 /// Windows closer than this are searched as one (fewer regex calls; a
 /// larger window is always safe).
