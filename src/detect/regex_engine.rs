@@ -479,13 +479,17 @@ impl Gate {
             byte_class[b] = u8::try_from(k + 1).ok()?;
         }
 
-        // One automaton per kind (exact or any case, in match or context)
-        // and per AUTOMATON literals of it: a Teddy search over a few
-        // literals runs at several GB/s, over forty at a fraction of that
-        // (nibble fingerprints collide), and a few passes cost less.
-        lits.sort();
+        // One automaton per kind (exact or any case, in match or context,
+        // two bytes or longer) and per AUTOMATON literals of it: a Teddy
+        // search over a few literals runs at several GB/s, over forty at a
+        // fraction of that (nibble fingerprints collide), and a few passes
+        // cost less. One two-byte literal (`SK`) would make Teddy match on
+        // the first two bytes of every literal (`ey`, `ap`, `gh`: much of
+        // English), so short ones are searched apart.
+        let kind = |l: &(bool, bool, String, usize)| (l.0, l.1, l.2.len() > 2);
+        lits.sort_by(|a, b| (kind(a), a).cmp(&(kind(b), b)));
         let mut literals = Vec::new();
-        for kind in lits.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
+        for kind in lits.chunk_by(|a, b| kind(a) == kind(b)) {
             for chunk in kind.chunks(AUTOMATON) {
                 let mut slot = Slot::default();
                 let mut chunk_members: Vec<usize> = Vec::new();
