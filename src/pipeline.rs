@@ -138,12 +138,15 @@ pub fn run<S: Sink + Send>(
         limit: threads,
     };
     let workers: Mutex<Vec<Worker>> = Mutex::new(Vec::new());
+    // Enough spare job buffers for the jobs in flight.
+    let buffers = produce::Buffers::new(window.limit + 1);
     let mapper = sink.mapper();
     let (tx, rx) = mpsc::channel::<(u64, Output<<S::Map as ChunkMap>::Part>)>();
 
     std::thread::scope(|scope| {
         let window = &window;
         let decoding = &decoding;
+        let buffers = &buffers;
         // The merger: reorder and fold.
         scope.spawn(move || {
             let mut pending = BTreeMap::new();
@@ -222,7 +225,9 @@ pub fn run<S: Sink + Send>(
                         }
                         _ => {
                             let chunk = parse_job(&job, rules, &mut worker.json);
-                            drop(job);
+                            if let Some(data) = job.into_data() {
+                                buffers.give(data);
+                            }
                             process(chunk, &mut worker);
                         }
                     }
@@ -267,7 +272,7 @@ pub fn run<S: Sink + Send>(
                     let _ = tx.send((seq, Output::Tail(file_idx, tail)));
                     seq += 1;
                 } else {
-                    let tail = produce::produce(file, &opts.progress, &mut |job| {
+                    let tail = produce::produce(file, &opts.progress, buffers, &mut |job| {
                         spawn_job(file_idx, file, job, seq);
                         seq += 1;
                     });

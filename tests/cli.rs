@@ -214,6 +214,51 @@ fn corrupt_input_is_counted_located_and_still_scanned() {
     assert_eq!(r["files"][0]["errors"], 2);
 }
 
+/// A record longer than a job (4 MiB) is read on until it ends, in every
+/// text format (this once spun forever), with a BOM and lines after it.
+#[test]
+fn records_longer_than_a_job() {
+    let dir = tempfile::tempdir().unwrap();
+    let long = format!("{} contact ana@example.org", "word ".repeat(1_100_000));
+    let jsonl = dir.path().join("long.jsonl");
+    std::fs::write(
+        &jsonl,
+        format!(
+            "\u{feff}{}\n{}\n",
+            serde_json::json!({ "text": long }),
+            serde_json::json!({ "text": "call +44 20 7946 0958" })
+        ),
+    )
+    .unwrap();
+    let txt = dir.path().join("long.txt");
+    std::fs::write(&txt, format!("{long}\nshort line\n")).unwrap();
+    let csv = dir.path().join("long.csv");
+    std::fs::write(&csv, format!("id,text\n1,\"{long}\"\n2,plain\n")).unwrap();
+    for (path, rows) in [(&jsonl, 2), (&txt, 2), (&csv, 2)] {
+        // A watchdog: the bug this guards against was a hang, not an error.
+        let mut child = bin()
+            .args(["scan", "--threads", "2", "--output"])
+            .arg(dir.path().join("report.json"))
+            .arg(path)
+            .spawn()
+            .expect("run scour");
+        let started = std::time::Instant::now();
+        while child.try_wait().unwrap().is_none() {
+            if started.elapsed() > std::time::Duration::from_secs(60) {
+                child.kill().ok();
+                panic!("scan of {} did not finish in 60 s", path.display());
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let report = std::fs::read(dir.path().join("report.json")).unwrap();
+        let r: Value = serde_json::from_slice(&report).unwrap();
+        assert_eq!(r["row_count"], rows, "{}", path.display());
+        assert_eq!(det(&r, "EMAIL"), 1, "{}", path.display());
+        assert_eq!(r["errors"]["count"], 0, "{}", path.display());
+        assert_eq!(r["files"][0]["sha256"], sha256_of(path));
+    }
+}
+
 #[test]
 fn whole_fixture_tree() {
     let r = scan(&[&fixture("")], &[], 1);
