@@ -18,10 +18,11 @@
 //!   containing it can cover: the pattern's maximum length either side for
 //!   bounded patterns, the run of bytes an unbounded pattern can consume
 //!   otherwise (see [`super::window`]), clipped to the run of the bounded
-//!   patterns' alphabet around the anchor. A region with fewer anchor bytes
-//!   or fewer bytes than any match of its family needs (the four digits of
-//!   a year, where the detectors need five or more) is dropped. A value
-//!   without anchors is not walked at all. Where every match holds an
+//!   patterns' alphabet around the anchor (runs are measured a block at a
+//!   time from nibble masks once they pass a word's length). A short value
+//!   without any anchor (one block mask, one any-case automaton) is not
+//!   looked at further, and a value without anchors is not walked at all.
+//!   Where every match holds an
 //!   anchor in one item of its concatenation (the key name of
 //!   `[\w.-]*(?:password|token|...)\s*=\s*value`), the region starts no
 //!   earlier than the run of bytes that item and those before it can hold.
@@ -36,7 +37,10 @@
 //!   pattern counts digits its own way, and the product of those counters
 //!   does not fit any cache: the lazy DFA keeps building states, or
 //!   thrashes). Each family is split into DFAs of a few patterns, each of
-//!   which stays small.
+//!   which stays small, grouped by how many anchor bytes their matches
+//!   need: a region is walked only by the groups whose matches it can hold
+//!   (the four digits of a year by none, a five-digit number only by the
+//!   group with postal codes, not by the ones that need eleven digits).
 //!
 //! None of these changes a finding: regions only skip bytes no match can
 //! touch, and every DFA reports every match end of its patterns (the
