@@ -634,8 +634,7 @@ impl Gate {
             let text: &[u8] = if lit.folded {
                 if !lowered {
                     lower.clear();
-                    lower.extend_from_slice(hay);
-                    lower.make_ascii_lowercase();
+                    lower.extend(hay.iter().map(u8::to_ascii_lowercase));
                     lowered = true;
                 }
                 lower
