@@ -90,9 +90,7 @@ impl NibbleSet {
         tail[..left].copy_from_slice(&hay[base..]);
         self.mask64(&tail) & ((1u64 << left) - 1)
     }
-}
 
-impl NibbleSet {
     /// The end of the run of set bytes starting at `from`: the first index
     /// at or after it whose byte is not in the set (or `hay.len()`). Found
     /// 64 bytes at a time, without a branch per byte.

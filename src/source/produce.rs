@@ -49,8 +49,9 @@ impl Buffers {
     }
 
     /// Keeps `buf` for a later job (its content is not looked at again).
+    /// Buffers grown for an oversized record are freed, not kept.
     pub fn give(&self, buf: Vec<u8>) {
-        if buf.capacity() >= CHUNK_BYTES {
+        if (CHUNK_BYTES..=2 * CHUNK_BYTES).contains(&buf.capacity()) {
             let mut spare = self.spare.lock().unwrap_or_else(|p| p.into_inner());
             if spare.len() < self.keep {
                 spare.push(buf);
