@@ -77,6 +77,24 @@ pub struct Chunk {
 }
 
 impl Chunk {
+    /// This chunk emptied for reuse, its buffers kept unless the text
+    /// buffer grew past `keep` bytes (an oversized record): then a fresh
+    /// chunk, so that one long record does not pin its memory for the rest
+    /// of the scan.
+    pub fn recycle(mut self, keep: usize) -> Chunk {
+        if self.text.capacity() > keep {
+            return Chunk::default();
+        }
+        self.rows.clear();
+        self.values.clear();
+        self.text.clear();
+        self.paths.clear();
+        self.errors.clear();
+        self.first_line = 0;
+        self.has_lines = false;
+        self
+    }
+
     /// The absolute 1-based line of a chunk-local 0-based line.
     pub fn abs_line(&self, local: u64) -> Option<u64> {
         self.has_lines.then_some(self.first_line + local + 1)
@@ -120,5 +138,42 @@ impl Chunk {
             row,
             message: message.into(),
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn filled(text_len: usize) -> Chunk {
+        let mut c = Chunk {
+            has_lines: true,
+            first_line: 7,
+            ..Chunk::default()
+        };
+        c.rows.push(RowMeta::default());
+        let p = c.intern_path("text");
+        c.push_value(0, p, &"x".repeat(text_len), true);
+        c.push_error(Some(1), Some(0), "bad");
+        c
+    }
+
+    #[test]
+    fn recycle_empties_and_keeps_buffers() {
+        let c = filled(1000);
+        let cap = c.text.capacity();
+        let r = c.recycle(1 << 20);
+        assert!(r.rows.is_empty() && r.values.is_empty() && r.text.is_empty());
+        assert!(r.paths.is_empty() && r.errors.is_empty());
+        assert_eq!((r.first_line, r.has_lines), (0, false));
+        assert_eq!(r.text.capacity(), cap);
+        assert!(r.values.capacity() >= 1);
+    }
+
+    #[test]
+    fn recycle_drops_an_oversized_text_buffer() {
+        let r = filled(5000).recycle(4096);
+        assert_eq!(r.text.capacity(), 0);
+        assert!(r.rows.is_empty() && r.values.is_empty());
     }
 }

@@ -22,7 +22,7 @@ use crate::detect::custom::Filter;
 use crate::detect::{Finding, Scanner, Scratch};
 use crate::fields::FieldRules;
 use crate::source::jsonwalk::JsonWalker;
-use crate::source::parse::parse_job;
+use crate::source::parse::parse_job_into;
 use crate::source::produce::{self, FileTail, Job, ReadProblem};
 use crate::source::{parquet, Format, SourceFile};
 use crate::stats::VocabCounter;
@@ -47,6 +47,8 @@ pub struct Worker {
     pub vocab: VocabCounter,
     json: JsonWalker,
     findings: Vec<Finding>,
+    /// The last chunk's buffers, emptied, for the next job's parse.
+    spare: Chunk,
 }
 
 /// The map side of a sink: turns one chunk into a small, mergeable part.
@@ -198,6 +200,7 @@ pub fn run<S: Sink + Send>(
                     let mut process = |chunk: Chunk, worker: &mut Worker| {
                         let found = detect_chunk(scanner, filter, &chunk, worker);
                         parts.push(mapper.map(file_idx, &chunk, &found, worker));
+                        worker.spare = chunk.recycle(2 * produce::CHUNK_BYTES);
                     };
                     match &job {
                         Job::ParquetRowGroup { row_group } => {
@@ -227,7 +230,8 @@ pub fn run<S: Sink + Send>(
                             decoding.release();
                         }
                         _ => {
-                            let chunk = parse_job(&job, rules, &mut worker.json);
+                            let spare = std::mem::take(&mut worker.spare);
+                            let chunk = parse_job_into(&job, rules, &mut worker.json, spare);
                             if let Some(data) = job.into_data() {
                                 buffers.give(data);
                             }
@@ -297,6 +301,7 @@ fn take_worker(workers: &Mutex<Vec<Worker>>, scanner: &Scanner) -> Worker {
         vocab: VocabCounter::new(),
         json: JsonWalker::new(),
         findings: Vec::new(),
+        spare: Chunk::default(),
     })
 }
 

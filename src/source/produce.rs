@@ -90,6 +90,16 @@ pub enum Job {
 
 impl Job {
     /// The job's bytes, for [`Buffers::give`].
+    /// The job's bytes, if it carries them.
+    pub fn data(&self) -> Option<&[u8]> {
+        match self {
+            Job::Lines { data, .. } | Job::Csv { data, .. } | Job::JsonElements { data, .. } => {
+                Some(data)
+            }
+            Job::ParquetRowGroup { .. } => None,
+        }
+    }
+
     pub fn into_data(self) -> Option<Vec<u8>> {
         match self {
             Job::Lines { data, .. } | Job::Csv { data, .. } | Job::JsonElements { data, .. } => {
