@@ -74,20 +74,34 @@ pub fn contains_word(hay: &str, word: &str) -> bool {
     };
     let need_left = !open_left && is_word(first);
     let need_right = !open_right && w.chars().next_back().is_some_and(is_word);
-    for (i, _) in hay.char_indices() {
+    let found_at = |i: usize| {
         let Some(len) = match_ci(&hay[i..], w) else {
-            continue;
+            return false;
         };
-        if need_left && char_before(hay, i).is_some_and(is_word) {
-            continue;
-        }
-        if need_right && char_after(hay, i + len).is_some_and(is_word) {
-            continue;
-        }
-        return true;
+        let glued_left = need_left && char_before(hay, i).is_some_and(is_word);
+        let glued_right = need_right && char_after(hay, i + len).is_some_and(is_word);
+        !glued_left && !glued_right
+    };
+    if first.is_ascii() {
+        // Only the first character's own bytes (either case) can start a
+        // match, and one non-ASCII character: the Kelvin sign, whose lower
+        // case is `k` (see `only_the_kelvin_sign_folds_to_ascii`).
+        let (lo, up) = (
+            first.to_ascii_lowercase() as u8,
+            first.to_ascii_uppercase() as u8,
+        );
+        let b = hay.as_bytes();
+        return if lo == b'k' {
+            memchr::memchr3_iter(lo, up, KELVIN_LEAD, b).any(found_at)
+        } else {
+            memchr::memchr2_iter(lo, up, b).any(found_at)
+        };
     }
-    false
+    hay.char_indices().any(|(i, _)| found_at(i))
 }
+
+/// The first UTF-8 byte of U+212A KELVIN SIGN.
+const KELVIN_LEAD: u8 = 0xE2;
 
 /// If `hay` starts with `word` ignoring case, the byte length it covers.
 fn match_ci(hay: &str, word: &str) -> Option<usize> {
@@ -235,6 +249,77 @@ mod tests {
         assert!(contains_word("NÉE le", "née"));
         assert!(!contains_word("", "x"));
         assert!(!contains_word("abc", ""));
+    }
+
+    #[test]
+    fn only_the_kelvin_sign_folds_to_ascii() {
+        // `contains_word` looks for an ASCII first character at its own
+        // bytes and at the Kelvin sign's lead byte only.
+        for c in (0x80..=0x10_FFFFu32).filter_map(char::from_u32) {
+            for a in (0u8..0x80).map(char::from) {
+                if eq_ci(c, a) {
+                    assert_eq!((c, a.to_ascii_lowercase()), ('\u{212A}', 'k'));
+                    assert_eq!(c.to_string().as_bytes()[0], KELVIN_LEAD);
+                }
+            }
+        }
+        assert!(contains_word("the \u{212A}ey is", "key"));
+        assert!(contains_word("a \u{212A}EY", "*KEY*"));
+    }
+
+    /// The character-by-character definition `contains_word` must agree with.
+    fn contains_word_reference(hay: &str, word: &str) -> bool {
+        let (open_left, w) = word.strip_prefix('*').map_or((false, word), |w| (true, w));
+        let (open_right, w) = w.strip_suffix('*').map_or((false, w), |w| (true, w));
+        let Some(first) = w.chars().next() else {
+            return false;
+        };
+        let need_left = !open_left && is_word(first);
+        let need_right = !open_right && w.chars().next_back().is_some_and(is_word);
+        hay.char_indices().any(|(i, _)| {
+            match_ci(&hay[i..], w).is_some_and(|len| {
+                let glued_left = need_left && char_before(hay, i).is_some_and(is_word);
+                let glued_right = need_right && char_after(hay, i + len).is_some_and(is_word);
+                !glued_left && !glued_right
+            })
+        })
+    }
+
+    #[test]
+    fn whole_words_agree_with_the_reference() {
+        let alphabet: Vec<char> = "kKsSnN #’\u{212A}é_1-".chars().collect();
+        let words = [
+            "ssn",
+            "SS#",
+            "*kn*",
+            "kk",
+            "#",
+            "né",
+            "key*",
+            "*s",
+            "’s",
+            "\u{212A}n",
+        ];
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        for len in 0..40 {
+            for _ in 0..40 {
+                let hay: String = (0..len)
+                    .map(|_| {
+                        state ^= state << 13;
+                        state ^= state >> 7;
+                        state ^= state << 17;
+                        alphabet[(state % alphabet.len() as u64) as usize]
+                    })
+                    .collect();
+                for w in words {
+                    assert_eq!(
+                        contains_word(&hay, w),
+                        contains_word_reference(&hay, w),
+                        "{hay:?} {w:?}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
