@@ -27,10 +27,10 @@ use crate::source::produce::{self, FileTail, Job, ReadProblem};
 use crate::source::{parquet, Format, SourceFile};
 use crate::stats::VocabCounter;
 
-/// Rows per Parquet batch (one chunk). Decoded batches and their chunks
-/// are the largest buffers of a Parquet scan: at 8,192 rows of ~1.8 KB the
-/// 1 GB bench corpus peaked at 250–290 MB, at 4,096 at 161 MB, in the same
-/// time.
+/// Rows per Parquet batch (one chunk), at most: fewer where rows are wide
+/// (see [`parquet::BATCH_BYTES`]). Decoded batches and their chunks are the
+/// largest buffers of a Parquet scan: at 8,192 rows of ~1.8 KB the 1 GB
+/// bench corpus peaked at 250–290 MB, at 4,096 at 161 MB, in the same time.
 pub const PARQUET_BATCH_ROWS: usize = 4096;
 
 /// A finding in a chunk: which value, and the detector's span in it.

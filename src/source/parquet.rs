@@ -135,6 +135,23 @@ pub fn plan(path: &Path) -> Result<ParquetPlan, ParquetError> {
     Ok(ParquetPlan { row_group_rows })
 }
 
+/// Uncompressed column bytes a batch may hold (by the row group's average
+/// row), so that memory stays bounded by batch size however wide the rows:
+/// 4,096 rows of a 1 MB document each would otherwise be a 4 GB batch.
+pub const BATCH_BYTES: u64 = 8 << 20;
+
+/// At most `rows` rows per batch, fewer when the row group's average row
+/// (`group_bytes / group_rows`, uncompressed) would put more than
+/// [`BATCH_BYTES`] in one batch; at least one.
+fn rows_within_bytes(rows: usize, group_rows: u64, group_bytes: u64) -> usize {
+    if group_rows == 0 {
+        return rows;
+    }
+    let per_row = group_bytes.div_ceil(group_rows).max(1);
+    let fit = usize::try_from(BATCH_BYTES / per_row).unwrap_or(usize::MAX);
+    rows.min(fit).max(1)
+}
+
 /// Decode row group `row_group` of `path` in batches of `batch_rows` rows and
 /// call `emit` once per batch with a filled [`Chunk`].
 ///
@@ -213,6 +230,12 @@ pub fn read_row_group(
         );
     }
     let group_rows = builder.metadata().row_group(row_group).num_rows().max(0) as u64;
+    let group_bytes = builder
+        .metadata()
+        .row_group(row_group)
+        .total_byte_size()
+        .max(0) as u64;
+    let batch_rows = rows_within_bytes(batch_rows, group_rows, group_bytes);
 
     let keep: Vec<usize> = builder
         .schema()
@@ -947,6 +970,42 @@ mod tests {
             .collect();
         v.sort();
         v
+    }
+
+    #[test]
+    fn wide_rows_make_smaller_batches() {
+        // 40 rows of 512 KB: 20 MB of text in one row group.
+        let row = "wide ".repeat(512 * 1024 / 5);
+        let texts: Vec<String> = (0..40).map(|i| format!("{i} {row}")).collect();
+        let b = batch(vec![(
+            "text",
+            Arc::new(StringArray::from(texts.clone())) as ArrayRef,
+        )]);
+        let file = temp_parquet(&b, None);
+        let chunks = read(file.path(), 0, &FieldRules::default(), 4096);
+        assert!(chunks.len() >= 3, "{} chunks", chunks.len());
+        for c in &chunks {
+            let bytes = c.text.len() as u64;
+            assert!(
+                bytes <= BATCH_BYTES + 600 * 1024,
+                "a chunk of {bytes} bytes"
+            );
+        }
+        let all: Vec<String> = chunks
+            .iter()
+            .flat_map(|c| c.values.iter().map(|v| c.value_text(v).to_owned()))
+            .collect();
+        assert_eq!(all, texts);
+        assert_eq!(chunks.iter().map(|c| c.rows.len()).sum::<usize>(), 40);
+    }
+
+    #[test]
+    fn batch_rows_follow_the_average_row() {
+        assert_eq!(rows_within_bytes(4096, 100_000, 180_000_000), 4096);
+        assert_eq!(rows_within_bytes(4096, 10, 10 << 20), 8);
+        assert_eq!(rows_within_bytes(4096, 1, 1 << 30), 1);
+        assert_eq!(rows_within_bytes(4096, 0, 0), 4096);
+        assert_eq!(rows_within_bytes(4096, 5, 0), 4096);
     }
 
     #[test]
