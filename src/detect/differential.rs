@@ -103,6 +103,11 @@ impl Harness {
                 Scanner::with_engine(table.clone(), Box::new(grouped(1))).expect("compiles"),
             ),
             (
+                "literal automata",
+                Scanner::with_engine(table.clone(), Box::new(engine().with_literal_automata()))
+                    .expect("compiles"),
+            ),
+            (
                 "no gate",
                 Scanner::with_engine(table.clone(), Box::new(engine().without_gate()))
                     .expect("compiles"),
@@ -347,6 +352,10 @@ fn windowed_scan_equals_whole_value_scan() {
             format!("DB_PASSWORD ={gap} \"hUnTeRtWoFoXtRoTqUiLl\""),
             format!("X-API-KEY:{gap}ZyXwVuTsRqPoNmLkJiHgFeDcBa"),
             format!("The Date Of Birth:{gap} March fourth, or 4 March 1987."),
+            // A context word makes its family's region the whole value
+            // before a key name further on is reached.
+            format!("Access to it.{gap} Found in .env: REDIS_PASSWD = 'WxTRO31DG&AuF6o8TJF-8J2' x"),
+            format!("born in{gap} 1970; token: 'Zr5Tx1Wv7Y3LmQ8p' and dob 1970-01-02"),
         ] {
             h.check(&t);
         }

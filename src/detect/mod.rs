@@ -23,6 +23,7 @@ mod nibble;
 pub mod regex_engine;
 pub mod rules;
 mod table;
+mod teddy;
 pub mod validators;
 pub mod window;
 

@@ -13,8 +13,9 @@
 //!
 //! * **Regions.** Every match contains one of its detector's anchors (a
 //!   digit, `@`, `AKIA`, ...). A byte-table scan (single-byte anchors) and
-//!   Aho-Corasick searches (longer ones; key names in a lower-cased copy)
-//!   find them, and each anchor only needs the DFA over the bytes a match
+//!   two Teddy passes (longer ones, exact and any case; see
+//!   [`super::teddy`]; Aho-Corasick automata over a lower-cased copy on
+//!   CPUs without AVX2) find them, and each anchor only needs the DFA over the bytes a match
 //!   containing it can cover: the pattern's maximum length either side for
 //!   bounded patterns, the run of bytes an unbounded pattern can consume
 //!   otherwise (see [`super::window`]), clipped to the run of the bounded
@@ -52,6 +53,7 @@ use regex_automata::nfa::thompson::{self, WhichCaptures};
 use regex_automata::{meta, Input, MatchKind};
 
 use super::nibble::NibbleSet;
+use super::teddy::{Literal, Teddy};
 use super::window::{alphabet, left_alphabet, min_count, min_len, ByteSet, Reach, RunMemo};
 use super::{DetectError, Detector, Engine, EngineScratch, MatchEnds};
 
@@ -258,6 +260,67 @@ struct Literals {
     folded: bool,
 }
 
+/// The multi-byte anchors in two Teddy passes, exact and any case (see
+/// [`super::teddy`]): one pass per kind over each value instead of one per
+/// automaton, and no lower-cased copy. Which family a literal reveals, and
+/// how far, stays as the automata define it.
+#[derive(Debug)]
+struct Screens {
+    passes: Vec<Pass>,
+}
+
+#[derive(Debug)]
+struct Pass {
+    teddy: Teddy,
+    /// Per literal of `teddy`: the literal families it belongs to.
+    owners: Vec<Vec<u16>>,
+}
+
+impl Screens {
+    /// `lits`: (any case, context, literal, detector) as the automata were
+    /// built from them; `family[i]`: the automaton of `lits[i]`. `None`
+    /// without AVX2 (the automata's SIMD search is faster than a portable
+    /// Teddy) or when a pass cannot be built.
+    fn new(lits: &[(bool, bool, String, usize)], family: &[usize]) -> Option<Screens> {
+        if !super::nibble::has_avx2() || lits.len() != family.len() {
+            return None;
+        }
+        let mut passes = Vec::new();
+        for any_case in [false, true] {
+            let mut literals: Vec<Literal> = Vec::new();
+            let mut owners: Vec<Vec<u16>> = Vec::new();
+            for (l, &f) in lits.iter().zip(family) {
+                if l.0 != any_case {
+                    continue;
+                }
+                let f = u16::try_from(f).ok()?;
+                let bytes = l.2.as_bytes();
+                let i = match literals.iter().position(|x| x.bytes == bytes) {
+                    Some(i) => i,
+                    None => {
+                        literals.push(Literal {
+                            bytes: bytes.to_vec(),
+                            any_case,
+                        });
+                        owners.push(Vec::new());
+                        literals.len() - 1
+                    }
+                };
+                if !owners[i].contains(&f) {
+                    owners[i].push(f);
+                }
+            }
+            if !literals.is_empty() {
+                passes.push(Pass {
+                    teddy: Teddy::new(&literals)?,
+                    owners,
+                });
+            }
+        }
+        Some(Screens { passes })
+    }
+}
+
 /// A family found by single-byte anchors. A region is walked only by the
 /// groups whose matches can fit it: with as many of these anchor bytes
 /// (the four digits of a year hold no match of detectors that need five
@@ -317,8 +380,11 @@ struct Gate {
     screen: Option<NibbleSet>,
     byte_families: Vec<ByteFamily>,
     /// Multi-byte anchors, automata of at most [`AUTOMATON`] literals of one
-    /// (any case, context) kind.
+    /// (any case, context) kind: one family each.
     literals: Vec<Literals>,
+    /// The same literals found by Teddy passes where the CPU has AVX2 (see
+    /// [`Screens`]); `None` falls back to the automata.
+    screens: Option<Screens>,
     /// Every literal in any case, in one automaton: most values are short
     /// (a language code, a role, a source name) and hold no anchor at all;
     /// one pass of it and one block mask prove that for less than the
@@ -493,8 +559,11 @@ impl Gate {
         let kind = |l: &(bool, bool, String, usize)| (l.0, l.1, l.2.len() > 2);
         lits.sort_by(|a, b| (kind(a), a).cmp(&(kind(b), b)));
         let mut literals = Vec::new();
+        // Per entry of `lits`: its automaton (its family among the literal ones).
+        let mut literals_of: Vec<usize> = Vec::with_capacity(lits.len());
         for kind in lits.chunk_by(|a, b| kind(a) == kind(b)) {
             for chunk in kind.chunks(AUTOMATON) {
+                literals_of.extend(std::iter::repeat(literals.len()).take(chunk.len()));
                 let mut slot = Slot::default();
                 let mut chunk_members: Vec<usize> = Vec::new();
                 for (_, context, _, i) in chunk {
@@ -529,6 +598,7 @@ impl Gate {
                 members.push(chunk_members);
             }
         }
+        let screens = Screens::new(&lits, &literals_of);
         let any_literal = AhoCorasick::builder()
             .kind(Some(aho_corasick::AhoCorasickKind::DFA))
             .ascii_case_insensitive(true)
@@ -541,6 +611,7 @@ impl Gate {
                 classes,
                 byte_families,
                 literals,
+                screens,
                 any_literal,
                 run_nibbles: runs
                     .iter()
@@ -629,6 +700,10 @@ impl Gate {
                 merge(list);
             }
         }
+        if let Some(screens) = &self.screens {
+            self.literal_regions(screens, hay, memos, lists);
+            return;
+        }
         let mut lowered = false;
         for (lit, list) in self.literals.iter().zip(lists.iter_mut()) {
             let text: &[u8] = if lit.folded {
@@ -658,6 +733,56 @@ impl Gate {
                 }
             }
             if !sorted {
+                merge(list);
+            }
+        }
+    }
+
+    /// The literal families' regions from the Teddy passes: every
+    /// occurrence of a literal gives its family the region of its reach.
+    fn literal_regions(
+        &self,
+        screens: &Screens,
+        hay: &[u8],
+        memos: &mut [RunMemo],
+        lists: &mut [Vec<Region>],
+    ) {
+        // Bit f % 64: family f's regions may have come out of order.
+        let mut unsorted = 0u64;
+        for pass in &screens.passes {
+            pass.teddy.for_each(hay, |at, i| {
+                for &f in &pass.owners[i] {
+                    let f = usize::from(f);
+                    let bit = 1u64 << (f % 64);
+                    let (Some(lit), Some(list)) = (self.literals.get(f), lists.get_mut(f)) else {
+                        continue;
+                    };
+                    if let [only] = list.as_slice() {
+                        if only.lo == 0 && only.stop == hay.len() {
+                            // Already the whole value, walked to its end.
+                            continue;
+                        }
+                    }
+                    let region = self.reach(hay, at, pass.teddy.literal_len(i), lit.reach, memos);
+                    if region.lo == 0 && region.hi == hay.len() {
+                        // The whole value: nothing more to learn (later
+                        // occurrences are skipped, so the walk must not
+                        // stop early either).
+                        list.clear();
+                        list.push(Region {
+                            lo: 0,
+                            hi: hay.len(),
+                            stop: hay.len(),
+                        });
+                    } else if !push_region(list, region) {
+                        unsorted |= bit;
+                    }
+                }
+                true
+            });
+        }
+        for (f, list) in lists.iter_mut().enumerate() {
+            if unsorted & (1 << (f % 64)) != 0 {
                 merge(list);
             }
         }
@@ -944,6 +1069,15 @@ impl RegexEngine {
     pub fn without_gate(mut self) -> RegexEngine {
         self.gate = None;
         self.families.clear();
+        self
+    }
+
+    /// Finds the multi-byte anchors with the per-kind automata even where
+    /// the Teddy passes are available (the tests prove both find the same).
+    pub fn with_literal_automata(mut self) -> RegexEngine {
+        if let Some(gate) = &mut self.gate {
+            gate.screens = None;
+        }
         self
     }
 
