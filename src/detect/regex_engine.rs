@@ -319,6 +319,21 @@ impl Screens {
         }
         Some(Screens { passes })
     }
+
+    /// Whether any literal occurs in `hay`.
+    fn any(&self, hay: &[u8]) -> bool {
+        let mut seen = false;
+        for pass in &self.passes {
+            pass.teddy.for_each(hay, |_, _| {
+                seen = true;
+                false
+            });
+            if seen {
+                return true;
+            }
+        }
+        false
+    }
 }
 
 /// A family found by single-byte anchors. A region is walked only by the
@@ -388,7 +403,8 @@ struct Gate {
     /// Every literal in any case, in one automaton: most values are short
     /// (a language code, a role, a source name) and hold no anchor at all;
     /// one pass of it and one block mask prove that for less than the
-    /// setup of the per-kind searches.
+    /// setup of the per-kind searches (where there are no Teddy passes,
+    /// which are cheaper still).
     any_literal: AhoCorasick,
     runs: Vec<ByteSet>,
     /// `runs` in nibble form, where a set fits (most do): runs are then
@@ -632,7 +648,13 @@ impl Gate {
             Some(screen) => screen.mask_at(hay, 0) != 0,
             None => hay.iter().any(|&b| self.byte_class[usize::from(b)] != 0),
         };
-        !bytes && !self.any_literal.is_match(hay)
+        if bytes {
+            return false;
+        }
+        match &self.screens {
+            Some(screens) => !screens.any(hay),
+            None => !self.any_literal.is_match(hay),
+        }
     }
 
     /// Per family, the sorted, disjoint byte ranges of `hay` that can hold a

@@ -219,25 +219,6 @@ impl Aggregate {
     }
 }
 
-/// Unicode characters in valid UTF-8: bytes minus continuation bytes
-/// (`10xxxxxx`), eight bytes at a time.
-pub fn count_chars(b: &[u8]) -> u64 {
-    const HI: u64 = 0x8080_8080_8080_8080;
-    let mut cont = 0u64;
-    let mut words = b.chunks_exact(8);
-    for w in &mut words {
-        let x = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
-        // bit 7 set and bit 6 clear
-        cont += (x & !(x << 1) & HI).count_ones() as u64;
-    }
-    cont += words
-        .remainder()
-        .iter()
-        .filter(|&&c| c & 0xC0 == 0x80)
-        .count() as u64;
-    b.len() as u64 - cont
-}
-
 /// The worker side of the report sink.
 pub struct ReportMap {
     categories: Vec<Category>,
@@ -289,8 +270,7 @@ impl ChunkMap for ReportMap {
             part.fields[v.path as usize].1.values += 1;
             if v.is_text {
                 let text = chunk.value_text(v);
-                part.text_chars += count_chars(text.as_bytes());
-                worker.vocab.add_text(text);
+                part.text_chars += worker.vocab.add_text(text);
             }
         }
         for f in found {
@@ -401,24 +381,5 @@ impl Sink for Aggregate {
             });
         }
         self.file_totals[file].tail = tail;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::count_chars;
-
-    #[test]
-    fn counts_unicode_characters() {
-        for s in [
-            "",
-            "a",
-            "héllo wörld",
-            "中文字符串测试一二三四五",
-            "😀 emoji 😀😀 and ascii text longer than eight",
-            "\u{7f}\u{80}\u{7ff}\u{800}\u{ffff}\u{10000}",
-        ] {
-            assert_eq!(count_chars(s.as_bytes()), s.chars().count() as u64, "{s}");
-        }
     }
 }

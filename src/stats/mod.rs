@@ -161,12 +161,13 @@ impl VocabCounter {
         ChunkTable::heap_bound(capacity) + (1 << hll::DEFAULT_PRECISION) + Mg::heap_bound(capacity)
     }
 
-    /// Tokenises `text` and counts its tokens. Allocates nothing per token.
-    pub fn add_text(&mut self, text: &str) {
+    /// Tokenises `text` and counts its tokens; returns the number of
+    /// characters in `text` (counted in the same pass, for the token
+    /// estimate). Allocates nothing per token.
+    pub fn add_text(&mut self, text: &str) -> u64 {
         if self.table.slots() < PREFETCH_MIN_SLOTS {
             // A small table stays in cache: count each token as it is found.
-            tokens::tokenize(text, self);
-            return;
+            return tokens::tokenize(text, self);
         }
         let mut batch = Batch {
             counter: self,
@@ -174,8 +175,9 @@ impl VocabCounter {
             items: [(0, 0, 0); BATCH],
             n: 0,
         };
-        tokens::tokenize(text, &mut batch);
+        let chars = tokens::tokenize(text, &mut batch);
         batch.flush();
+        chars
     }
 
     /// The bounded summary of everything added since the previous call; the

@@ -248,10 +248,12 @@ pub(crate) trait TokenSink {
     fn unicode_token(&mut self, hash: u64, lower: &[u8]);
 }
 
-/// Bit `j` of the result is set when byte `j` of the 64-byte block is ASCII
-/// alphanumeric or non-ASCII (>= 0x80).
+/// Bit `j` of `.0` is set when byte `j` of the 64-byte block is ASCII
+/// alphanumeric or non-ASCII (>= 0x80); bit `j` of `.1` when it is a UTF-8
+/// continuation byte (`10xxxxxx`), so that characters are counted in the
+/// same pass.
 #[inline(always)]
-fn block_mask(block: &[u8; 64]) -> u64 {
+fn block_mask(block: &[u8; 64]) -> (u64, u64) {
     #[cfg(target_arch = "x86_64")]
     {
         block_mask_sse2(block)
@@ -265,9 +267,10 @@ fn block_mask(block: &[u8; 64]) -> u64 {
 /// Portable SWAR classification (8 bytes per step).
 #[inline(always)]
 #[cfg_attr(target_arch = "x86_64", allow(dead_code))]
-fn block_mask_swar(block: &[u8; 64]) -> u64 {
+fn block_mask_swar(block: &[u8; 64]) -> (u64, u64) {
     const ONES: u64 = 0x0101_0101_0101_0101;
-    let mut m = 0u64;
+    let gather = |hit: u64| ((hit >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56) & 0xff;
+    let (mut m, mut c) = (0u64, 0u64);
     for (w, bytes) in block.chunks_exact(8).enumerate() {
         let x = u64::from_le_bytes(bytes.try_into().unwrap());
         let hi = x & HIGH;
@@ -280,15 +283,16 @@ fn block_mask_swar(block: &[u8; 64]) -> u64 {
         let gea = f + ONES * (0x80 - b'a' as u64);
         let gtz = f + ONES * (0x7f - b'z' as u64);
         let hit = ((ge0 & !gt9) | (gea & !gtz) | hi) & HIGH;
-        let bits = ((hit >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56) & 0xff;
-        m |= bits << (8 * w);
+        m |= gather(hit) << (8 * w);
+        // Bit 7 set and bit 6 clear.
+        c |= gather(x & !(x << 1) & HIGH) << (8 * w);
     }
-    m
+    (m, c)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
-fn block_mask_sse2(block: &[u8; 64]) -> u64 {
+fn block_mask_sse2(block: &[u8; 64]) -> (u64, u64) {
     use std::arch::x86_64::*;
     // SAFETY: SSE2 is part of the x86_64 baseline; loads are unaligned loads
     // of 16 bytes inside the 64-byte array.
@@ -298,7 +302,9 @@ fn block_mask_sse2(block: &[u8; 64]) -> u64 {
         let a_m1 = _mm_set1_epi8((b'a' - 1) as i8);
         let z_p1 = _mm_set1_epi8((b'z' + 1) as i8);
         let lower = _mm_set1_epi8(0x20);
-        let mut m = 0u64;
+        // Continuation bytes 0x80..=0xBF are the signed bytes below -64.
+        let lead = _mm_set1_epi8(-64);
+        let (mut m, mut c) = (0u64, 0u64);
         for k in 0..4 {
             let x = _mm_loadu_si128(block.as_ptr().add(16 * k) as *const __m128i);
             let digit = _mm_and_si128(_mm_cmpgt_epi8(x, zero_m1), _mm_cmplt_epi8(x, nine_p1));
@@ -308,47 +314,55 @@ fn block_mask_sse2(block: &[u8; 64]) -> u64 {
             // bit is set in `x` itself.
             let hit = _mm_or_si128(_mm_or_si128(digit, letter), x);
             m |= (_mm_movemask_epi8(hit) as u32 as u64) << (16 * k);
+            let cont = _mm_cmplt_epi8(x, lead);
+            c |= (_mm_movemask_epi8(cont) as u32 as u64) << (16 * k);
         }
-        m
+        (m, c)
     }
 }
 
-/// The run mask of the 64-byte block at `base`; bytes past the end of the
-/// text count as separators (0 bits), so a block wholly past the end is 0.
+/// The run and continuation masks of the 64-byte block at `base`; bytes
+/// past the end of the text count as separators (0 bits), so a block
+/// wholly past the end is (0, 0).
 #[inline(always)]
-fn mask_at(b: &[u8], base: usize) -> u64 {
+fn mask_at(b: &[u8], base: usize) -> (u64, u64) {
     match b.get(base..base + 64) {
         Some(block) => block_mask(block.try_into().unwrap()),
         None if base < b.len() => {
             let n = b.len();
             if n >= 64 {
                 // Classify the last 64 bytes and shift out those before `base`.
-                block_mask(b[n - 64..].try_into().unwrap()) >> (64 - (n - base))
+                let (m, c) = block_mask(b[n - 64..].try_into().unwrap());
+                let shift = 64 - (n - base);
+                (m >> shift, c >> shift)
             } else {
                 let mut tail = [0u8; 64];
                 tail[..n - base].copy_from_slice(&b[base..]);
                 block_mask(&tail)
             }
         }
-        None => 0,
+        None => (0, 0),
     }
 }
 
-/// Calls the sink for every token of `text`, in order.
+/// Calls the sink for every token of `text`, in order, and returns the
+/// number of characters of `text` (counted from the same block masks).
 ///
 /// Per block, `starts` marks the first byte of every run and `long` every
 /// byte followed by two more run bytes (looking into the next block), so
 /// `starts & long` are the starts of runs of 3+ bytes; shorter runs (fewer
 /// than 3 bytes is fewer than 3 characters) are never visited.
 #[inline]
-pub(crate) fn tokenize<S: TokenSink>(text: &str, sink: &mut S) {
+pub(crate) fn tokenize<S: TokenSink>(text: &str, sink: &mut S) -> u64 {
     let b = text.as_bytes();
     let n = b.len();
     let mut base = 0;
-    let mut cur = mask_at(b, 0);
+    let (mut cur, mut cont) = mask_at(b, 0);
+    let mut continuations = 0u64;
     let mut prev_top = 0u64;
     while base < n {
-        let next = mask_at(b, base + 64);
+        continuations += u64::from(cont.count_ones());
+        let (next, next_cont) = mask_at(b, base + 64);
         let starts = cur & !((cur << 1) | prev_top);
         let long = cur & ((cur >> 1) | (next << 63)) & ((cur >> 2) | (next << 62));
         let mut ls = starts & long;
@@ -365,8 +379,10 @@ pub(crate) fn tokenize<S: TokenSink>(text: &str, sink: &mut S) {
         }
         prev_top = cur >> 63;
         cur = next;
+        cont = next_cont;
         base += 64;
     }
+    n as u64 - continuations
 }
 
 /// End of a run that reaches the block boundary `from`; `next` is the mask
@@ -378,7 +394,7 @@ fn run_end(b: &[u8], from: usize, next: u64) -> usize {
     }
     let mut i = from + 64;
     loop {
-        let m = mask_at(b, i);
+        let (m, _) = mask_at(b, i);
         if m != u64::MAX {
             return i + (!m).trailing_zeros() as usize;
         }
@@ -599,7 +615,8 @@ mod tests {
 
     fn fast(text: &str) -> Vec<(u64, String)> {
         let mut c = Collect::default();
-        tokenize(text, &mut c);
+        let chars = tokenize(text, &mut c);
+        assert_eq!(chars, text.chars().count() as u64, "characters of {text:?}");
         c.0
     }
 
@@ -650,6 +667,10 @@ mod tests {
     #[test]
     fn separators_and_mixed_runs() {
         for text in [
+            "héllo wörld",
+            "中文字符串测试一二三四五",
+            "😀 emoji 😀😀 and ascii text longer than eight",
+            "\u{7f}\u{80}\u{7ff}\u{800}\u{ffff}\u{10000}",
             "",
             "a",
             "abc",
@@ -722,8 +743,13 @@ mod tests {
                 .enumerate()
                 .filter(|(_, &b)| b.is_ascii_alphanumeric() || b >= 0x80)
                 .fold(0u64, |m, (i, _)| m | 1 << i);
-            assert_eq!(block_mask_swar(&block), want);
-            assert_eq!(block_mask(&block), want);
+            let cont = block
+                .iter()
+                .enumerate()
+                .filter(|(_, &b)| b & 0xc0 == 0x80)
+                .fold(0u64, |m, (i, _)| m | 1 << i);
+            assert_eq!(block_mask_swar(&block), (want, cont));
+            assert_eq!(block_mask(&block), (want, cont));
         }
     }
 
