@@ -251,6 +251,8 @@ impl Slot {
 #[derive(Debug)]
 struct Literals {
     ac: AhoCorasick,
+    /// The shortest match of any member (as [`ByteFamily::min_len`]).
+    min_len: usize,
     /// One reach for all of the automaton's literals, because a
     /// leftmost-first search can hide an overlapping occurrence of another.
     reach: AnchorReach,
@@ -343,6 +345,9 @@ impl Screens {
 #[derive(Debug)]
 struct ByteFamily {
     anchors: ByteSet,
+    /// The shortest match of any member: a region shorter than this holds
+    /// no match (see [`Gate::regions`]).
+    min_len: usize,
     /// `anchors` in nibble form (counted a block at a time).
     anchor_nibbles: Option<NibbleSet>,
 }
@@ -542,6 +547,11 @@ impl Gate {
             byte_families.push(ByteFamily {
                 anchor_nibbles: NibbleSet::new(|b| anchors.contains(b)),
                 anchors,
+                min_len: group
+                    .iter()
+                    .map(|&i| min_len(detectors[i].pattern))
+                    .min()
+                    .unwrap_or(0),
             });
             // Grouped by how many anchor bytes they need, so that a short
             // run of digits is walked by few DFAs.
@@ -608,6 +618,11 @@ impl Gate {
                     .ok()?;
                 literals.push(Literals {
                     ac,
+                    min_len: chunk_members
+                        .iter()
+                        .map(|&(i, _)| min_len(detectors[i].pattern))
+                        .min()
+                        .unwrap_or(0),
                     reach: intern(slot),
                     folded: chunk[0].0,
                 });
@@ -703,6 +718,17 @@ impl Gate {
                 {
                     for &(f, r) in class {
                         let region = self.reach(hay, i, j - i, r, memos);
+                        // Every match holding this anchor lies in its
+                        // region: one too short for any member's match
+                        // holds none (most digits of prose: a year, a
+                        // section number).
+                        if self
+                            .byte_families
+                            .get(f)
+                            .is_some_and(|fam| region.hi - region.lo < fam.min_len)
+                        {
+                            continue;
+                        }
                         if let Some(list) = bytes.get_mut(f) {
                             if !push_region(list, region) {
                                 unsorted |= 1 << (f % 32);
@@ -741,6 +767,9 @@ impl Gate {
             let mut sorted = true;
             for m in lit.ac.find_iter(text) {
                 let region = self.reach(hay, m.start(), m.len(), lit.reach, memos);
+                if region.hi - region.lo < lit.min_len {
+                    continue;
+                }
                 sorted &= push_region(list, region);
                 if region.lo == 0 && region.hi == hay.len() {
                     // The whole value: nothing more to learn.
@@ -786,6 +815,9 @@ impl Gate {
                         }
                     }
                     let region = self.reach(hay, at, pass.teddy.literal_len(i), lit.reach, memos);
+                    if region.hi - region.lo < lit.min_len {
+                        continue;
+                    }
                     if region.lo == 0 && region.hi == hay.len() {
                         // The whole value: nothing more to learn (later
                         // occurrences are skipped, so the walk must not

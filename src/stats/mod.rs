@@ -183,6 +183,14 @@ impl VocabCounter {
     /// The bounded summary of everything added since the previous call; the
     /// counter is reset and ready for the next chunk.
     pub fn finish_chunk(&mut self) -> VocabPart {
+        if std::env::var("VDBG").is_ok() {
+            eprintln!(
+                "slots {} distinct {} tokens {}",
+                self.table.slots(),
+                self.table.distinct(),
+                self.total
+            );
+        }
         let mg = self.table.drain(self.capacity, &mut self.hll);
         let mg = match self.pending.take() {
             None => mg,
