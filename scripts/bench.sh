@@ -12,6 +12,7 @@
 #   scour scan FILE --quiet --output /dev/null --threads N   (R runs, default 3)
 #   rg -c with six PII patterns over FILE (parquet: its JSONL) (R runs)
 #   scour ... --threads 1                                     (R runs; 1 if slow)
+#   taskset -c 0 scour ... --threads 1                        (the same, on one core)
 # and prints medians, MB/s (10^6 bytes of FILE / wall second), rows/s, peak RSS
 # and a summary block to paste into a note. scour exiting 1 (a gate failed) is
 # normal here.
@@ -163,12 +164,14 @@ rps() { awk -v r="$ROWS" -v s="$1" 'BEGIN{ if (r !~ /^[0-9]+$/) print "?"; else 
 fmt3() { local out="" x; for x in "$@"; do out="$out${out:+/}$(printf '%.3f' "$x")"; done; echo "$out"; }
 
 FAILED=0
-# scour_runs TAG THREADS N: runs scour N times; fills S_WALLS, S_RSS_MAX, S_RC, S_CPU
+# scour_runs TAG THREADS N [PREFIX...]: runs scour N times (under PREFIX,
+# e.g. taskset); fills S_WALLS, S_RSS_MAX, S_RC, S_CPU
 scour_runs() {
   local tag=$1 th=$2 n=$3 i
+  shift 3
   S_WALLS=() S_CPUS=() S_RSS_MAX=0 S_RC=""
   for ((i = 1; i <= n; i++)); do
-    run_timed "$tag$i" "$BIN" scan "$FILE" --quiet --output /dev/null --threads "$th"
+    run_timed "$tag$i" "$@" "$BIN" scan "$FILE" --quiet --output /dev/null --threads "$th"
     if [ $SIGNALED -eq 1 ] || { [ $RC -ne 0 ] && [ $RC -ne 1 ]; }; then
       echo "bench.sh: scour failed (exit $RC$([ $SIGNALED -eq 1 ] && echo ', killed by a signal'))" >&2
       echo "--- $BIN scan $FILE --quiet --output /dev/null --threads $th: stderr (tail)" >&2
@@ -253,6 +256,18 @@ fi
 S1_MBPS=$(mbps "$S1_MED")
 SPEEDUP=$(awk -v a="$S1_MED" -v b="$SC_MED" 'BEGIN{ if (b > 0) printf "%.2f", a/b; else print "n/a" }')
 
+# ---------------------------------------------------------------- scour, 1 core
+# `--threads 1` is one worker; the reader (file hashing, cutting jobs) and the
+# merger are threads of their own, so it still uses part of a second core.
+# Pinned to one core, the same run shows what the workers' scaling is worth.
+CORE_LINE=""
+if [ "$THREADS" -ne 1 ] && command -v taskset >/dev/null 2>&1; then
+  scour_runs scour1core 1 "$N1" taskset -c 0 || exit 1
+  C1_MED=$(median "${S_WALLS[@]}")
+  C1_SPEEDUP=$(awk -v a="$C1_MED" -v b="$SC_MED" 'BEGIN{ if (b > 0) printf "%.2f", a/b; else print "n/a" }')
+  CORE_LINE="scour 1c: --threads 1 on one core (taskset -c 0)  median $(printf '%.3f' "$C1_MED") s of $N1  $(mbps "$C1_MED") MB/s  speed-up ${THREADS}t/1 core = ${C1_SPEEDUP}x"
+fi
+
 # ---------------------------------------------------------------- summary
 CPU_MODEL=$(awk -F': *' '/^model name/ {print $2; exit}' /proc/cpuinfo 2>/dev/null)
 [ -n "$CPU_MODEL" ] || CPU_MODEL=$(uname -m)
@@ -278,7 +293,8 @@ machine : nproc=$NPROC; $CPU_MODEL; simd:${SIMD:- none of avx2/avx512f/sha_ni}; 
 build   : $COMMIT on $BRANCH
 corpus  : $(basename "$FILE") = $BYTES bytes ($FORMAT, seed $SEED), $ROWS rows, page cache warm$PQ_NOTE
 scour   : --threads $THREADS  median $(printf '%.3f' "$SC_MED") s of ${#SC_WALLS[@]} ($(fmt3 "${SC_WALLS[@]}"))  $SC_MBPS MB/s  $(rps "$SC_MED") rows/s$SC_SRC_NOTE  peak RSS $SC_RSS_MB MB  cpu ${SC_CPU} s  exit $SC_RC
-scour 1t: --threads 1  median $(printf '%.3f' "$S1_MED") s of $N1  $S1_MBPS MB/s  $(rps "$S1_MED") rows/s  speed-up ${THREADS}t/1t = ${SPEEDUP}x
+scour 1t: --threads 1  median $(printf '%.3f' "$S1_MED") s of $N1  $S1_MBPS MB/s  $(rps "$S1_MED") rows/s  speed-up ${THREADS}t/1t = ${SPEEDUP}x${CORE_LINE:+
+$CORE_LINE}
 rg -c   : 6 patterns   median ${RG_MED:-n/a} s of $RUNS  $RG_MBPS MB/s  $([ -n "$RG_MED" ] && rps "$RG_MED" || echo n/a) rows/s  ($RG_VER, 1 file = 1 thread, $RG_LINES matching lines$RG_NOTE)
 ratio   : scour/rg throughput = ${RATIO}x$RATIO_NOTE
 EOF
