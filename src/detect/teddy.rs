@@ -188,17 +188,19 @@ impl Teddy {
         };
         order.sort_by_key(|&i| (std::cmp::Reverse(fp_cost(&entries[i])), i));
         let mut tables = [Sets::default(); BUCKETS];
+        let mut costs = [0u64; BUCKETS];
         let mut buckets: [Vec<u16>; BUCKETS] = Default::default();
         for i in order {
             let fp = fingerprint(&entries[i]);
-            let best = (0..BUCKETS)
-                .min_by_key(|&b| {
+            let (best, with) = (0..BUCKETS)
+                .map(|b| {
                     let mut with = tables[b];
                     with.add(&fp);
-                    (with.cost() - tables[b].cost(), b)
+                    (b, with)
                 })
-                .unwrap_or(0);
-            tables[best].add(&fp);
+                .min_by_key(|(b, with)| (with.cost() - costs[*b], *b))?;
+            costs[best] = with.cost();
+            tables[best] = with;
             buckets[best].push(u16::try_from(i).ok()?);
         }
         let mut lo = [[0u8; 16]; WIDTH];
