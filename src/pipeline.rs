@@ -143,6 +143,12 @@ pub fn run<S: Sink + Send>(
         limit: threads,
     };
     let workers: Mutex<Vec<Worker>> = Mutex::new(Vec::new());
+    // A row group job keeps `threads` batches pending while the pool scans
+    // the previous ones.
+    let spares = Spares {
+        pool: Mutex::new(Vec::new()),
+        limit: threads + 1,
+    };
     // Enough spare job buffers for the jobs in flight.
     let buffers = produce::Buffers::new(window.limit + 1);
     let mapper = sink.mapper();
@@ -191,6 +197,7 @@ pub fn run<S: Sink + Send>(
                 let tx = tx.clone();
                 let mapper = &mapper;
                 let workers = &workers;
+                let spares = &spares;
                 let rules = &opts.rules;
                 let filter = &*opts.filter;
                 let path: PathBuf = file.path.clone();
@@ -211,14 +218,15 @@ pub fn run<S: Sink + Send>(
                             let flush = |pending: &mut Vec<Chunk>, parts: &mut Vec<_>| {
                                 let batch = std::mem::take(pending);
                                 parts.extend(map_parallel(
-                                    batch, scanner, filter, mapper, file_idx, workers,
+                                    batch, scanner, filter, mapper, file_idx, workers, spares,
                                 ));
                             };
-                            parquet::read_row_group(
+                            parquet::read_row_group_into(
                                 &path,
                                 *row_group,
                                 rules,
                                 PARQUET_BATCH_ROWS,
+                                &mut || spares.take(),
                                 &mut |c| {
                                     pending.push(c);
                                     if pending.len() >= threads {
@@ -306,6 +314,7 @@ fn take_worker(workers: &Mutex<Vec<Worker>>, scanner: &Scanner) -> Worker {
 }
 
 /// Detect and map several chunks on the pool, keeping their order.
+#[allow(clippy::too_many_arguments)]
 fn map_parallel<M: ChunkMap>(
     chunks: Vec<Chunk>,
     scanner: &Scanner,
@@ -313,6 +322,7 @@ fn map_parallel<M: ChunkMap>(
     mapper: &M,
     file_idx: usize,
     workers: &Mutex<Vec<Worker>>,
+    spares: &Spares,
 ) -> Vec<M::Part> {
     use rayon::prelude::*;
     chunks
@@ -325,9 +335,35 @@ fn map_parallel<M: ChunkMap>(
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .push(worker);
+            spares.give(chunk);
             part
         })
         .collect()
+}
+
+/// Emptied Parquet chunks for the next batches to be decoded into (see
+/// [`parquet::read_row_group_into`]); at most `limit` are kept.
+struct Spares {
+    pool: Mutex<Vec<Chunk>>,
+    limit: usize,
+}
+
+impl Spares {
+    fn take(&self) -> Chunk {
+        self.pool
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .pop()
+            .unwrap_or_default()
+    }
+
+    fn give(&self, chunk: Chunk) {
+        let chunk = chunk.recycle(2 * parquet::BATCH_BYTES as usize);
+        let mut pool = self.pool.lock().unwrap_or_else(|p| p.into_inner());
+        if pool.len() < self.limit {
+            pool.push(chunk);
+        }
+    }
 }
 
 /// Run every detector over every value of a chunk.

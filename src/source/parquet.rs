@@ -167,6 +167,27 @@ pub fn read_row_group(
     batch_rows: usize,
     emit: &mut dyn FnMut(Chunk),
 ) {
+    read_row_group_into(
+        path,
+        row_group,
+        rules,
+        batch_rows,
+        &mut Chunk::default,
+        emit,
+    );
+}
+
+/// [`read_row_group`], filling chunks that `spare` hands out (emptied ones
+/// whose buffers are reused, see [`Chunk::recycle`]) instead of new ones:
+/// an 8 MB text buffer allocated per batch costs its page faults every time.
+pub fn read_row_group_into(
+    path: &Path,
+    row_group: usize,
+    rules: &FieldRules,
+    batch_rows: usize,
+    spare: &mut dyn FnMut() -> Chunk,
+    emit: &mut dyn FnMut(Chunk),
+) {
     let batch_rows = batch_rows.max(1);
     let fail = |emit: &mut dyn FnMut(Chunk), rows_done: u64, what: String| {
         let mut chunk = Chunk::default();
@@ -301,7 +322,7 @@ pub fn read_row_group(
                 )
             }
         };
-        match fill_chunk(&batch, rules) {
+        match fill_chunk_into(&batch, rules, spare()) {
             Ok(chunk) => emit(chunk),
             Err(what) => return fail(emit, rows_done, what),
         }
@@ -465,16 +486,25 @@ impl<'a> Strings<'a> {
     }
 }
 
-/// Decode one record batch into a chunk. `Err` only when the batch's text
-/// does not fit a chunk (4 GiB).
+/// A batch decoded into a fresh chunk.
+#[cfg(test)]
 fn fill_chunk(batch: &RecordBatch, rules: &FieldRules) -> Result<Chunk, String> {
+    fill_chunk_into(batch, rules, Chunk::default())
+}
+
+/// Decode one record batch into `chunk`, an empty (fresh or recycled) one.
+/// `Err` only when the batch's text does not fit a chunk (4 GiB).
+fn fill_chunk_into(
+    batch: &RecordBatch,
+    rules: &FieldRules,
+    mut chunk: Chunk,
+) -> Result<Chunk, String> {
     let n = batch.num_rows();
+    chunk.rows.clear();
+    chunk.rows.resize(n, RowMeta::default());
     let mut walk = Walker {
         rules,
-        chunk: Chunk {
-            rows: vec![RowMeta::default(); n],
-            ..Chunk::default()
-        },
+        chunk,
         path: String::new(),
         is_text: true,
         overflow: false,
@@ -1405,6 +1435,16 @@ mod tests {
         .collect();
         assert_eq!(got, want);
         assert!(!chunk.text.contains("row1"), "masked text is not copied");
+
+        // Decoded into a recycled chunk (one that held another batch), the
+        // batch gives the same chunk.
+        let mut used = fill_chunk(&b, &FieldRules::default()).unwrap();
+        used.push_error(None, Some(1), "stale");
+        let again = fill_chunk_into(&b, &FieldRules::default(), used.recycle(usize::MAX)).unwrap();
+        assert_eq!(again.rows.len(), 3);
+        assert_eq!(triples(&again), want);
+        assert_eq!(again.text, chunk.text);
+        assert!(again.errors.is_empty());
     }
 
     #[test]
