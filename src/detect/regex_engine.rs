@@ -770,16 +770,8 @@ impl Gate {
                 if region.hi - region.lo < lit.min_len {
                     continue;
                 }
-                sorted &= push_region(list, region);
-                if region.lo == 0 && region.hi == hay.len() {
-                    // The whole value: nothing more to learn.
-                    list.clear();
-                    list.push(Region {
-                        lo: 0,
-                        hi: hay.len(),
-                        stop: hay.len(),
-                    });
-                    sorted = true;
+                sorted &= push_literal_region(list, region, hay.len());
+                if is_whole(list, hay.len()) {
                     break;
                 }
             }
@@ -808,27 +800,14 @@ impl Gate {
                     let (Some(lit), Some(list)) = (self.literals.get(f), lists.get_mut(f)) else {
                         continue;
                     };
-                    if let [only] = list.as_slice() {
-                        if only.lo == 0 && only.stop == hay.len() {
-                            // Already the whole value, walked to its end.
-                            continue;
-                        }
+                    if is_whole(list, hay.len()) {
+                        continue;
                     }
                     let region = self.reach(hay, at, pass.teddy.literal_len(i), lit.reach, memos);
                     if region.hi - region.lo < lit.min_len {
                         continue;
                     }
-                    if region.lo == 0 && region.hi == hay.len() {
-                        // The whole value: nothing more to learn (later
-                        // occurrences are skipped, so the walk must not
-                        // stop early either).
-                        list.clear();
-                        list.push(Region {
-                            lo: 0,
-                            hi: hay.len(),
-                            stop: hay.len(),
-                        });
-                    } else if !push_region(list, region) {
+                    if !push_literal_region(list, region, hay.len()) {
                         unsorted |= bit;
                     }
                 }
@@ -955,6 +934,27 @@ fn merge(out: &mut Vec<Region>) {
         }
     }
     out.truncate(k + 1);
+}
+
+/// [`push_region`] for a literal's occurrence. A region that is the whole
+/// value (of `len` bytes) replaces the list and is walked to its end: once
+/// a family has it, later occurrences are not looked at ([`is_whole`]).
+fn push_literal_region(out: &mut Vec<Region>, r: Region, len: usize) -> bool {
+    if r.lo == 0 && r.hi == len {
+        out.clear();
+        out.push(Region {
+            lo: 0,
+            hi: len,
+            stop: len,
+        });
+        return true;
+    }
+    push_region(out, r)
+}
+
+/// Whether `list` is the whole value of `len` bytes, walked to its end.
+fn is_whole(list: &[Region], len: usize) -> bool {
+    matches!(list, [only] if only.lo == 0 && only.stop == len)
 }
 
 /// Appends `r` to `out`, merging it into the last region when it starts
