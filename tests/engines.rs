@@ -706,6 +706,7 @@ fn leak_detector(pattern: String) -> &'static Detector {
         category: Category::Pii,
         description: "random pattern",
         pattern: Box::leak(pattern.into_boxed_str()),
+        dfa_pattern: None,
         anchors: &[],
         context: &[],
         validator: whole,

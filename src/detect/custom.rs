@@ -164,6 +164,7 @@ pub fn rules_to_detectors(rules: &[RuleConfig]) -> Result<Vec<&'static Detector>
                 r.description.clone()
             }),
             pattern: leak(r.regex.clone()),
+            dfa_pattern: None,
             anchors: Box::leak(anchors.into_boxed_slice()),
             context: &[],
             validator: custom_validator,

@@ -413,6 +413,71 @@ fn windowed_scan_equals_whole_value_scan() {
     );
 }
 
+/// Every substring a detector's `pattern` matches must end with a match of
+/// its `dfa_pattern` (so the DFA reports every end the regex can have):
+/// checked on every substring of the conformance rows, the examples and
+/// near misses, digit tables and random strings over the patterns' bytes.
+#[test]
+fn dfa_patterns_hold_every_match_of_their_pattern() {
+    use regex_automata::meta::Regex;
+    let loose: Vec<(&Detector, Regex, Regex)> = builtin()
+        .iter()
+        .filter_map(|d| {
+            let dfa = d.dfa_pattern?;
+            let whole = Regex::new(&format!("^(?:{})$", d.pattern)).expect("pattern");
+            let suffix = Regex::new(&format!("(?:{dfa})$")).expect("dfa pattern");
+            Some((d, whole, suffix))
+        })
+        .collect();
+    assert!(
+        loose.len() >= 5,
+        "detectors with a dfa_pattern: {}",
+        loose.len()
+    );
+    let mut texts = conformance_texts();
+    texts.extend(examples().into_iter().map(str::to_owned));
+    let mut rng = Rng(0x5eed_1005e);
+    for _ in 0..300 {
+        let mut s = String::new();
+        for _ in 0..4 {
+            digit_cell(&mut rng, &mut s);
+            s.push(' ');
+        }
+        texts.push(s);
+        let len = rng.range(8, 40);
+        texts.push(hostile(&mut rng, len));
+    }
+    // Runs of digits with separators where the narrow first classes bite.
+    for _ in 0..2000 {
+        let len = rng.range(10, 30);
+        texts.push(
+            (0..len)
+                .map(|_| b"0123456789012345678969AB -+X"[rng.range(0, 28)] as char)
+                .collect(),
+        );
+    }
+    let mut checked = 0;
+    for text in &texts {
+        let b = text.as_bytes();
+        for s in (0..b.len()).filter(|&s| text.is_char_boundary(s)) {
+            for e in (s + 1..=b.len().min(s + 64)).filter(|&e| text.is_char_boundary(e)) {
+                for (d, strict, dfa) in &loose {
+                    if strict.is_match(&text[s..e]) {
+                        checked += 1;
+                        assert!(
+                            dfa.is_match(&text[s..e]),
+                            "{}: dfa_pattern misses {:?} (in {text:?})",
+                            d.id,
+                            &text[s..e]
+                        );
+                    }
+                }
+            }
+        }
+    }
+    assert!(checked > 1000, "matches checked: {checked}");
+}
+
 /// `SCOUR_DIFF_CORPUS=corpus.jsonl cargo test --release --lib
 /// differential_corpus -- --ignored --nocapture`: every string leaf of every
 /// line (up to `SCOUR_DIFF_MB` megabytes, default 50).

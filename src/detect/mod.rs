@@ -71,6 +71,16 @@ pub struct Detector {
     pub description: &'static str,
     /// regex-automata syntax; must not match the empty string.
     pub pattern: &'static str,
+    /// A looser pattern the multi-pattern DFA walks instead of `pattern`
+    /// (`None`: `pattern` itself). Every match of `pattern` must end with a
+    /// match of it (`+86 138 ...` ends with `138 ...`): the DFA then reports
+    /// every end the detector's regex can have, and that regex still
+    /// decides what matches, in windows around those ends. Worth it where the first
+    /// byte class is narrower than the ones after it (`[1-9][0-9]{10}`):
+    /// an unanchored DFA must then remember which recent bytes could have
+    /// started a match, up to 2^n states that keep its lazy cache growing
+    /// and clearing on digit-dense text, where `[0-9]{11}` is a counter.
+    pub dfa_pattern: Option<&'static str>,
     /// Literals one of which occurs in every value where this detector
     /// reports something (usually inside the match; for context-bound
     /// detectors, in a required context word). Without upper-case letters an

@@ -111,15 +111,25 @@ struct Group {
 impl Family {
     /// `members`: (detector, least anchor bytes its matches hold, 0 if not
     /// counted), in the order they are grouped.
-    fn new(patterns: &[&str], members: &[(usize, usize)], size: usize) -> Result<Family, String> {
+    /// The DFAs walk each member's `dfa_pattern` where it has one; lengths
+    /// come from its `pattern` (a looser pattern's can be shorter).
+    fn new(
+        detectors: &[&Detector],
+        members: &[(usize, usize)],
+        size: usize,
+    ) -> Result<Family, String> {
         let mut groups = Vec::new();
         for chunk in members.chunks(size.max(1)) {
-            let pats: Vec<&str> = chunk.iter().map(|&(i, _)| patterns[i]).collect();
+            let dets: Vec<&Detector> = chunk.iter().map(|&(i, _)| detectors[i]).collect();
+            let pats: Vec<&str> = dets
+                .iter()
+                .map(|d| d.dfa_pattern.unwrap_or(d.pattern))
+                .collect();
             groups.push(Group {
                 dfa: build_dfa(&pats, CACHE)?,
                 members: chunk.iter().map(|&(i, _)| i).collect(),
                 min_count: chunk.iter().map(|&(_, n)| n).min().unwrap_or(0),
-                min_len: pats.iter().map(|p| min_len(p)).min().unwrap_or(0),
+                min_len: dets.iter().map(|d| min_len(d.pattern)).min().unwrap_or(0),
             });
         }
         Ok(Family { groups })
@@ -1079,15 +1089,17 @@ impl RegexEngine {
         detectors: &[&'static Detector],
         size: usize,
     ) -> Result<RegexEngine, DetectError> {
-        let patterns: Vec<&str> = detectors.iter().map(|d| d.pattern).collect();
         let engine_error = |message: String| DetectError::Engine {
             engine: "regex-automata",
             message,
         };
         // Name the detector whose pattern is broken (with the same error
         // the per-detector regex would give) before building anything.
-        for (d, p) in detectors.iter().zip(&patterns) {
-            if let Err(e) = regex_automata::util::syntax::parse(p) {
+        for d in detectors {
+            for p in std::iter::once(d.pattern).chain(d.dfa_pattern) {
+                let Err(e) = regex_automata::util::syntax::parse(p) else {
+                    continue;
+                };
                 let source = meta::Regex::new(p)
                     .err()
                     .ok_or_else(|| engine_error(format!("detector {}: {e}", d.id)))?;
@@ -1097,13 +1109,13 @@ impl RegexEngine {
                 });
             }
         }
-        let every: Vec<(usize, usize)> = (0..patterns.len()).map(|i| (i, 0)).collect();
-        let all = Family::new(&patterns, &every, size).map_err(engine_error)?;
+        let every: Vec<(usize, usize)> = (0..detectors.len()).map(|i| (i, 0)).collect();
+        let all = Family::new(detectors, &every, size).map_err(engine_error)?;
         let (gate, families) = match Gate::new(detectors) {
             Some((gate, members)) => {
                 let families = members
                     .into_iter()
-                    .map(|m| Family::new(&patterns, &m, size))
+                    .map(|m| Family::new(detectors, &m, size))
                     .collect::<Result<Vec<_>, _>>()
                     .map_err(engine_error)?;
                 (Some(gate), families)
@@ -1114,7 +1126,7 @@ impl RegexEngine {
             all,
             families,
             gate,
-            patterns: patterns.len(),
+            patterns: detectors.len(),
         })
     }
 

@@ -24,6 +24,7 @@ pub const EMAIL: Detector = Detector {
     category: Category::Pii,
     description: "E-mail address (RFC 5322 dot-atom local part, internationalised domains)",
     pattern: r"[\w.!#$%&'*+/=?^`{|}~\-]+@[\w\-]+\.[\w.\-]+",
+    dfa_pattern: None,
     anchors: &["@"],
     context: &[],
     validator: email_span,
@@ -87,6 +88,7 @@ pub const PHONE: Detector = Detector {
     category: Category::Pii,
     description: "Telephone number: +international valid for its calling code, or national (with separators) in the US, GB, DE, FR, IN or CN plan",
     pattern: r"\+?\(?[0-9](?:[ ().\-/]*[0-9]){6,}",
+    dfa_pattern: None,
     anchors: DIGITS,
     context: &[],
     validator: phone_span,
@@ -199,6 +201,7 @@ pub const CREDIT_CARD: Detector = Detector {
     category: Category::Pii,
     description: "Payment card number (Visa, Mastercard, Amex, Discover, JCB, Diners, UnionPay)",
     pattern: r"[0-9](?:[ \-]?[0-9]){11,}",
+    dfa_pattern: None,
     anchors: DIGITS,
     context: &[],
     validator: card_span,
@@ -275,6 +278,7 @@ pub const IBAN: Detector = Detector {
     // Only the start: the value's end depends on the country's length, and
     // a spaced IBAN may end at any group boundary, so the validator walks on.
     pattern: r"[A-Za-z]{2}[0-9]{2}",
+    dfa_pattern: None,
     anchors: DIGITS,
     context: &[],
     validator: iban_span,
@@ -348,6 +352,7 @@ pub const US_SSN: Detector = Detector {
     category: Category::Pii,
     description: "US Social Security number; dashed form alone, bare or spaced form with context",
     pattern: r"[0-9]{3}[ \-]?[0-9]{2}[ \-]?[0-9]{4}",
+    dfa_pattern: None,
     anchors: DIGITS,
     context: SSN_CONTEXT,
     validator: ssn_span,
@@ -405,6 +410,7 @@ pub const IP_ADDRESS: Detector = Detector {
     category: Category::Pii,
     description: "IPv4 dotted quad or IPv6 address (any RFC 4291 text form)",
     pattern: r"[0-9A-Fa-f:]*:[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*|[0-9]+(?:\.[0-9]+){3,}",
+    dfa_pattern: None,
     anchors: &["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", ":"],
     context: &[],
     validator: ip_span,
@@ -533,6 +539,7 @@ pub const DATE_OF_BIRTH: Detector = Detector {
     // Its birth words, not its digits: every finding needs one, and digits
     // are everywhere (a date's month-name run would otherwise spread a
     // digit's region over whole sentences).
+    dfa_pattern: None,
     anchors: &[
         "born",
         "birth",
