@@ -257,9 +257,9 @@ S1_MBPS=$(mbps "$S1_MED")
 SPEEDUP=$(awk -v a="$S1_MED" -v b="$SC_MED" 'BEGIN{ if (b > 0) printf "%.2f", a/b; else print "n/a" }')
 
 # ---------------------------------------------------------------- scour, 1 core
-# `--threads 1` is one worker; the reader (file hashing, cutting jobs) and the
-# merger are threads of their own, so it still uses part of a second core.
-# Pinned to one core, the same run shows what the workers' scaling is worth.
+# `--threads 1` reads, hashes and scans on one thread (the merger only folds
+# small parts): pinned to one core it should run as fast; a gap would show
+# work leaking onto a second core.
 CORE_LINE=""
 if [ "$THREADS" -ne 1 ] && command -v taskset >/dev/null 2>&1; then
   scour_runs scour1core 1 "$N1" taskset -c 0 || exit 1

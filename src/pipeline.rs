@@ -1,14 +1,18 @@
 //! The one pipeline every command runs: files → jobs → chunks on all cores →
 //! findings → sinks, merged in file and row order.
 //!
-//! Three roles run at once. The *producer* (the calling thread) reads each
-//! file sequentially, hashing and cutting it into jobs; a *rayon pool* parses
-//! each job into a chunk, runs the detectors and the sink's `map` on it; the
-//! *merger* (a scoped thread) receives the results, puts them back in job
-//! order and feeds them to the sink's `fold`. At most `2 × threads + 2` jobs
-//! are in flight, which is what bounds memory: chunk size × in-flight jobs,
-//! never the size of the corpus. Because jobs are cut by byte count and
-//! merged by sequence number, output is identical for any thread count.
+//! Three roles run at once. The *producer* reads each file sequentially,
+//! hashing and cutting it into jobs; a *rayon pool* of `threads` threads
+//! parses each job into a chunk, runs the detectors and the sink's `map` on
+//! it; the *merger* (a scoped thread) receives the results, puts them back in
+//! job order and feeds them to the sink's `fold`. The producer runs on one of
+//! the pool's threads and runs its own queued jobs whenever the window is
+//! full, so `--threads N` is N busy threads with reading and hashing
+//! included (one thread does everything with `--threads 1`; the merger only
+//! folds small parts). At most `2 × threads + 2` jobs are in flight, which is
+//! what bounds memory: chunk size × in-flight jobs, never the size of the
+//! corpus. Because jobs are cut by byte count and merged by sequence number,
+//! output is identical for any thread count.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -99,12 +103,30 @@ struct Window {
 }
 
 impl Window {
+    /// Takes a slot. The producer runs on a pool thread (so that `--threads
+    /// N` means N busy threads, reading and hashing included): while the
+    /// window is full it runs the jobs it queued itself, and only waits
+    /// once other threads hold them all. With one thread nothing else would
+    /// ever run them.
     fn acquire(&self) {
-        let mut used = self.used.lock().unwrap_or_else(|p| p.into_inner());
-        while *used >= self.limit {
-            used = self.freed.wait(used).unwrap_or_else(|p| p.into_inner());
+        loop {
+            {
+                let used = self.used.lock().unwrap_or_else(|p| p.into_inner());
+                if *used < self.limit {
+                    let mut used = used;
+                    *used += 1;
+                    return;
+                }
+            }
+            if let Some(rayon::Yield::Executed) = rayon::yield_local() {
+                continue;
+            }
+            let used = self.used.lock().unwrap_or_else(|p| p.into_inner());
+            if *used >= self.limit {
+                // Released by the merger or by a job on another thread.
+                drop(self.freed.wait(used).unwrap_or_else(|p| p.into_inner()));
+            }
         }
-        *used += 1;
     }
     fn release(&self) {
         let mut used = self.used.lock().unwrap_or_else(|p| p.into_inner());
@@ -189,8 +211,8 @@ pub fn run<S: Sink + Send>(
             tick();
         });
 
-        // The producer, on this thread, spawning parse+scan work on the pool.
-        pool.in_place_scope(|pool_scope| {
+        // The producer, on a pool thread, spawning parse+scan work on the pool.
+        pool.scope(|pool_scope| {
             let mut seq: u64 = 0;
             let spawn_job = |file_idx: usize, file: &SourceFile, job: Job, seq: u64| {
                 window.acquire();

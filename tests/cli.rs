@@ -39,6 +39,22 @@ fn scan(paths: &[&Path], extra: &[&str], code: i32) -> Value {
     serde_json::from_slice(&out.stdout).expect("report is JSON")
 }
 
+/// Waits for `child`, killing it and failing after `secs` seconds (for
+/// bugs that hang rather than fail). Returns its exit code.
+fn finish_within(child: &mut std::process::Child, secs: u64, what: &str) -> Option<i32> {
+    let started = std::time::Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status.code();
+        }
+        if started.elapsed() > std::time::Duration::from_secs(secs) {
+            child.kill().ok();
+            panic!("scan of {what} did not finish in {secs} s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
 fn det(r: &Value, id: &str) -> u64 {
     r["detectors"][id].as_u64().unwrap_or(0)
 }
@@ -242,14 +258,7 @@ fn records_longer_than_a_job() {
             .arg(path)
             .spawn()
             .expect("run scour");
-        let started = std::time::Instant::now();
-        while child.try_wait().unwrap().is_none() {
-            if started.elapsed() > std::time::Duration::from_secs(60) {
-                child.kill().ok();
-                panic!("scan of {} did not finish in 60 s", path.display());
-            }
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
+        finish_within(&mut child, 60, &path.display().to_string());
         let report = std::fs::read(dir.path().join("report.json")).unwrap();
         let r: Value = serde_json::from_slice(&report).unwrap();
         assert_eq!(r["row_count"], rows, "{}", path.display());
@@ -386,6 +395,35 @@ fn clean_corpus_passes_every_gate_and_output_is_thread_independent() {
         .all(|c| c["passed"] == true));
     assert_eq!(r1["gates"]["passed"], true);
     let (a, b, c) = (strip_run_ids(r1), strip_run_ids(r2), strip_run_ids(r4));
+    assert_eq!(a, b);
+    assert_eq!(a, c);
+}
+
+/// Every format, Parquet row groups and corrupt files included, gives the
+/// same report on any number of threads. With one thread the producer must
+/// run the jobs it queued itself (waiting for another thread would hang).
+#[test]
+fn fixtures_report_is_thread_independent() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = |threads: &str| {
+        let out = dir.path().join(format!("report-{threads}.json"));
+        let mut child = bin()
+            .args(["scan", "--quiet", "--threads", threads, "--output"])
+            .arg(&out)
+            .arg(fixture(""))
+            .spawn()
+            .expect("run scour");
+        let code = finish_within(&mut child, 60, &format!("fixtures/ on {threads} threads"));
+        assert_eq!(code, Some(1), "the fixtures fail a gate");
+        serde_json::from_slice::<Value>(&std::fs::read(&out).unwrap()).unwrap()
+    };
+    let (r1, r2, r3) = (report("1"), report("2"), report("3"));
+    assert!(
+        r1["row_count"].as_u64().unwrap() > 30,
+        "{}",
+        r1["row_count"]
+    );
+    let (a, b, c) = (strip_run_ids(r1), strip_run_ids(r2), strip_run_ids(r3));
     assert_eq!(a, b);
     assert_eq!(a, c);
 }
