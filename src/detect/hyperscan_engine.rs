@@ -352,7 +352,9 @@ impl HyperscanEngine {
         // (detector index, expression, flags) of every pattern Hyperscan takes.
         let mut accepted: Vec<(usize, CString, c_uint)> = Vec::new();
         for (index, d) in detectors.iter().enumerate() {
-            match Self::accept(d.pattern) {
+            // The looser pattern where there is one, as the regex engine's
+            // DFAs search it: the candidates stay a superset of theirs.
+            match Self::accept(d.dfa_pattern.unwrap_or(d.pattern)) {
                 Ok((expr, flags)) => {
                     if flags & ffi::HS_FLAG_PREFILTER != 0 {
                         prefiltered.push(d.id);
@@ -1252,8 +1254,10 @@ mod tests {
     #[test]
     fn translates_builtin_patterns() {
         for d in super::super::builtin() {
-            let t = translate(d.pattern);
-            assert!(t.is_ok(), "{}: {:?}", d.id, t);
+            for p in std::iter::once(d.pattern).chain(d.dfa_pattern) {
+                let t = translate(p);
+                assert!(t.is_ok(), "{}: {:?}", d.id, t);
+            }
         }
     }
 

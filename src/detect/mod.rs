@@ -71,8 +71,8 @@ pub struct Detector {
     pub description: &'static str,
     /// regex-automata syntax; must not match the empty string.
     pub pattern: &'static str,
-    /// A looser pattern the multi-pattern DFA walks instead of `pattern`
-    /// (`None`: `pattern` itself). Every match of `pattern` must end with a
+    /// A looser pattern the multi-pattern engines (the regex engine's DFAs,
+    /// Hyperscan) search instead of `pattern` (`None`: `pattern` itself). Every match of `pattern` must end with a
     /// match of it (`+86 138 ...` ends with `138 ...`): the DFA then reports
     /// every end the detector's regex can have, and that regex still
     /// decides what matches, in windows around those ends. Worth it where the first
