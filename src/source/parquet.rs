@@ -41,7 +41,7 @@ use ::parquet::arrow::arrow_reader::{
     ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
 };
 use ::parquet::arrow::ProjectionMask;
-use ::parquet::file::metadata::ParquetMetaDataReader;
+use ::parquet::file::metadata::{ParquetMetaData, ParquetMetaDataReader};
 use arrow_array::cast::AsArray;
 use arrow_array::types::{
     Decimal128Type, Float16Type, Float32Type, Float64Type, Int16Type, Int32Type, Int64Type,
@@ -50,7 +50,7 @@ use arrow_array::types::{
 use arrow_array::{
     AnyDictionaryArray, Array, GenericStringArray, OffsetSizeTrait, RecordBatch, StringViewArray,
 };
-use arrow_schema::DataType;
+use arrow_schema::{DataType, Field, Fields, Schema};
 
 use crate::chunk::{Chunk, PathId, RowMeta, TextValue};
 use crate::fields::{has_provenance, is_consented, FieldRules, MetaValue, Role};
@@ -127,12 +127,46 @@ pub fn plan(path: &Path) -> Result<ParquetPlan, ParquetError> {
     // The row-group jobs that follow reuse this footer instead of each
     // parsing it again. A footer whose schema Arrow cannot read is not
     // cached; those jobs report the problem.
-    if let Ok(Ok(arrow)) = catch_unwind(AssertUnwindSafe(|| {
-        ArrowReaderMetadata::try_new(Arc::new(metadata), ArrowReaderOptions::new())
-    })) {
+    if let Ok(Ok(arrow)) = catch_unwind(AssertUnwindSafe(|| reader_metadata(Arc::new(metadata)))) {
         footer_cache::put(path, &file, arrow);
     }
     Ok(ParquetPlan { row_group_rows })
+}
+
+/// The Arrow view of a footer, with string columns read as `Utf8View`: the
+/// decoder then points views into the decompressed pages instead of
+/// copying every string into a new values buffer, and the strings are
+/// copied once, into the chunk. Falls back to the file's own types if the
+/// hint is refused.
+fn reader_metadata(
+    metadata: Arc<ParquetMetaData>,
+) -> Result<ArrowReaderMetadata, ::parquet::errors::ParquetError> {
+    let plain = ArrowReaderMetadata::try_new(metadata.clone(), ArrowReaderOptions::new())?;
+    let fields: Fields = plain.schema().fields().iter().map(as_views).collect();
+    if fields == *plain.schema().fields() {
+        return Ok(plain);
+    }
+    let hint = Arc::new(Schema::new_with_metadata(
+        fields,
+        plain.schema().metadata().clone(),
+    ));
+    Ok(
+        ArrowReaderMetadata::try_new(metadata, ArrowReaderOptions::new().with_schema(hint))
+            .unwrap_or(plain),
+    )
+}
+
+/// `field` with its string leaves (nested in lists and structs too) as
+/// `Utf8View`.
+fn as_views(field: &Arc<Field>) -> Arc<Field> {
+    let data_type = match field.data_type() {
+        DataType::Utf8 | DataType::LargeUtf8 => DataType::Utf8View,
+        DataType::List(child) => DataType::List(as_views(child)),
+        DataType::LargeList(child) => DataType::LargeList(as_views(child)),
+        DataType::Struct(children) => DataType::Struct(children.iter().map(as_views).collect()),
+        _ => return field.clone(),
+    };
+    Arc::new(field.as_ref().clone().with_data_type(data_type))
 }
 
 /// Uncompressed column bytes a batch may hold (by the row group's average
@@ -218,6 +252,7 @@ pub fn read_row_group_into(
             Some(arrow) => arrow,
             None => {
                 let arrow = ArrowReaderMetadata::load(&file, ArrowReaderOptions::new())?;
+                let arrow = reader_metadata(arrow.metadata().clone())?;
                 footer_cache::put(path, &file, arrow.clone());
                 arrow
             }
@@ -1379,6 +1414,43 @@ mod tests {
             assert_eq!(plan(file.path()).unwrap().row_group_rows, [rows as u64]);
             let chunks = read(file.path(), 0, &FieldRules::default(), 1024);
             assert_eq!(chunks[0].rows.len(), rows);
+        }
+    }
+
+    /// String leaves, nested ones included, are decoded as views (no copy
+    /// into a values buffer); other columns keep their types.
+    #[test]
+    fn string_leaves_are_read_as_views() {
+        fn leaves(t: &DataType, out: &mut Vec<DataType>) {
+            match t {
+                DataType::List(c) | DataType::LargeList(c) => leaves(c.data_type(), out),
+                DataType::Struct(cs) => cs.iter().for_each(|c| leaves(c.data_type(), out)),
+                other => out.push(other.clone()),
+            }
+        }
+        let file = File::open(fixture("nested.parquet")).unwrap();
+        let meta = ParquetMetaDataReader::new()
+            .parse_and_finish(&file)
+            .unwrap();
+        let plain = ArrowReaderMetadata::try_new(Arc::new(meta.clone()), ArrowReaderOptions::new())
+            .unwrap();
+        let views = reader_metadata(Arc::new(meta)).unwrap();
+        let (mut before, mut after) = (Vec::new(), Vec::new());
+        for f in plain.schema().fields() {
+            leaves(f.data_type(), &mut before);
+        }
+        for f in views.schema().fields() {
+            leaves(f.data_type(), &mut after);
+        }
+        assert_eq!(before.len(), after.len());
+        let is_string = |t: &DataType| matches!(t, DataType::Utf8 | DataType::LargeUtf8);
+        assert!(
+            before.iter().filter(|t| is_string(t)).count() >= 3,
+            "{before:?}"
+        );
+        for (b, a) in before.iter().zip(&after) {
+            let want = if is_string(b) { &DataType::Utf8View } else { b };
+            assert_eq!(a, want, "{before:?} -> {after:?}");
         }
     }
 
