@@ -111,9 +111,8 @@ impl Window {
     fn acquire(&self) {
         loop {
             {
-                let used = self.used.lock().unwrap_or_else(|p| p.into_inner());
+                let mut used = self.used.lock().unwrap_or_else(|p| p.into_inner());
                 if *used < self.limit {
-                    let mut used = used;
                     *used += 1;
                     return;
                 }
