@@ -148,6 +148,9 @@ impl<R: Read> Read for HashingReader<R> {
     }
 }
 
+/// The first read target of a compressed file (see [`produce`]).
+const FIRST_COMPRESSED_READ: usize = 64 << 10;
+
 /// Hash a whole file (for Parquet, whose row groups are read out of order).
 pub fn hash_file(file: &SourceFile, progress: &Arc<AtomicU64>) -> io::Result<(String, u64)> {
     let mut r = HashingReader {
@@ -219,11 +222,13 @@ pub fn produce(
     // a recycled buffer past its last length is zero-filled up to the
     // target, which for a 4 MiB target and a 9 KB file was half the time
     // of a scan of many small files. A file that grew since it was listed
-    // is still read whole, in more jobs.
+    // is still read whole, in more jobs. A compressed file's size says
+    // nothing of its text: it starts at 64 KiB (a large one's first job is
+    // that small).
     let mut target = match file.compression {
         Compression::None => usize::try_from(file.size)
             .map_or(CHUNK_BYTES, |size| size.saturating_add(1).min(CHUNK_BYTES)),
-        Compression::Gzip | Compression::Zstd => CHUNK_BYTES,
+        Compression::Gzip | Compression::Zstd => FIRST_COMPRESSED_READ,
     };
     let mut first = true;
     let mut lines_before: u64 = 0;
