@@ -1,10 +1,12 @@
-//! Every row of every `*.csv` in the shared conformance folder, for every
-//! detector id scour implements: run that detector alone on `text` and
-//! compare "found something" with `expected_match`.
+//! Every row of every vector CSV (the mirrored shared conformance folder
+//! and the project's own, see `tests/common`), for every detector id scour
+//! implements: run that detector alone on `text` and compare "found
+//! something" with `expected_match`.
 //!
-//! The folder is `../shared/conformance/` from the repository root. A
-//! missing folder, an empty folder or a malformed file fails the test: a
+//! A missing folder, an empty mirror or a malformed file fails the test: a
 //! conformance suite that silently checks nothing is worse than none.
+
+mod common;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -19,19 +21,7 @@ struct Tally {
 
 #[test]
 fn conformance_rows() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance");
-    let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| {
-        panic!(
-            "conformance folder {} is missing ({e}); it must exist next to the repository",
-            dir.display()
-        )
-    });
-    let mut files: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "csv"))
-        .collect();
-    files.sort();
-    assert!(!files.is_empty(), "no *.csv in {}", dir.display());
+    let files: Vec<PathBuf> = common::vector_files();
 
     let scanner = Scanner::builtin();
     let index: BTreeMap<&str, usize> = scanner

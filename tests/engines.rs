@@ -8,6 +8,8 @@
 //! `cargo test --release --features hyperscan`.
 #![cfg(feature = "hyperscan")]
 
+mod common;
+
 use std::cell::Cell;
 use std::collections::BTreeSet;
 use std::ops::Range;
@@ -227,14 +229,7 @@ fn same_findings_on_examples_and_near_misses() {
 
 #[test]
 fn same_findings_on_conformance_rows() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("conformance folder {} is missing: {e}", dir.display()))
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "csv"))
-        .collect();
-    files.sort();
-    assert!(!files.is_empty(), "no *.csv in {}", dir.display());
+    let files: Vec<PathBuf> = common::vector_files();
     let mut pair = Pair::new();
     for path in &files {
         let mut rdr = csv::Reader::from_path(path)

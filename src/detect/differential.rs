@@ -207,11 +207,19 @@ impl Rng {
 }
 
 fn conformance_texts() -> Vec<String> {
-    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("conformance folder {}: {e}", dir.display()))
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "csv"))
+    // The mirrored shared vectors and the project's own (tests/common lists
+    // the same two folders for the integration tests).
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    let mut files: Vec<_> = ["conformance", "vectors"]
+        .iter()
+        .flat_map(|d| {
+            let dir = root.join(d);
+            std::fs::read_dir(&dir)
+                .unwrap_or_else(|e| panic!("vector folder {}: {e}", dir.display()))
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "csv"))
+                .collect::<Vec<_>>()
+        })
         .collect();
     files.sort();
     let mut texts = Vec::new();
