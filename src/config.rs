@@ -24,6 +24,15 @@ pub struct Config {
     /// User detectors, same schema as the built-ins.
     pub rules: Vec<RuleConfig>,
     pub allowlist: AllowConfig,
+    pub audit: AuditConfig,
+}
+
+/// `[audit]`: where commands record what they did (see `scour audit`).
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuditConfig {
+    /// The audit log (`--audit-log` and `SCOUR_AUDIT_LOG` override it).
+    pub log: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]

@@ -4,6 +4,7 @@
 //! `source` → `fields` → `detect` → sinks, run over rayon with an ordered
 //! merge so that every output is identical for any thread count.
 
+pub mod audit;
 pub mod chunk;
 pub mod config;
 pub mod detect;

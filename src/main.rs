@@ -12,6 +12,8 @@ use std::sync::Arc;
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 
+mod cli;
+
 use scour::config;
 use scour::detect::{custom, Scanner};
 use scour::fields::{FieldRules, DEFAULT_CONSENT, DEFAULT_PROVENANCE};
@@ -69,6 +71,11 @@ enum Command {
     VerifyReport {
         /// The report JSON file.
         report: PathBuf,
+    },
+    /// Verify, checkpoint or show an audit log.
+    Audit {
+        #[command(subcommand)]
+        command: cli::audit::AuditCommand,
     },
     /// List every detector scour scans with (built-ins and scour.toml rules).
     Rules {
@@ -138,6 +145,10 @@ struct ScanArgs {
     /// Do not fail on this gate: pii-density, consent, provenance, bias, secrets (repeatable).
     #[arg(long = "skip-gate", value_name = "GATE")]
     skip_gates: Vec<String>,
+    /// Record the scan (`scan.completed`) in this audit log, keyed by
+    /// SCOUR_AUDIT_KEY (also SCOUR_AUDIT_LOG, or `[audit] log` in scour.toml).
+    #[arg(long, value_name = "FILE")]
+    audit_log: Option<PathBuf>,
 }
 
 /// An error that maps to exit code 2 with a message.
@@ -156,6 +167,7 @@ fn main() -> ExitCode {
     let res = match cli.command {
         Command::Scan(args) => scan(*args),
         Command::VerifyReport { report } => verify_report(&report),
+        Command::Audit { command } => cli::audit::run(command),
         Command::Rules { format, config } => rules(format, config.as_deref()),
     };
     match res {
@@ -169,6 +181,7 @@ fn main() -> ExitCode {
 
 fn scan(args: ScanArgs) -> Result<u8> {
     let (cfg_path, cfg) = config::load(args.config.as_deref())?;
+    let audit = cli::audit::Sink::resolve(args.audit_log.clone(), cfg.audit.log.clone())?;
     let mut gates = cfg.gates.clone();
     if let Some(v) = args.max_pii_density {
         gates.max_pii_density = v;
@@ -299,6 +312,22 @@ fn scan(args: ScanArgs) -> Result<u8> {
         Some(p) => write_atomic(p, out.as_bytes())
             .with_context(|| format!("{}: cannot write report", p.display()))?,
         None => write_stdout(&out)?,
+    }
+    if let Some(a) = &audit {
+        let failed: Vec<&str> = failures.iter().map(|f| f.gate).collect();
+        let payload = serde_json::json!({
+            "scan_id": run.scan_id,
+            "report_sha256": scour::audit::record::sha256_hex(out.as_bytes()),
+            "report_signed": key.is_some(),
+            "gates_passed": failures.is_empty(),
+            "gates_failed": failed,
+            "file_count": found.files.len(),
+            "row_count": report["row_count"],
+            "findings_total": report["findings_total"],
+            "dataset_paths": run.dataset_paths,
+        });
+        a.record("scan.completed", &payload)
+            .with_context(|| format!("{}: cannot record the scan", a.path.display()))?;
     }
     if !args.quiet {
         if agg.error_count > 0 {

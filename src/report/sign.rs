@@ -104,6 +104,27 @@ pub fn verify(report: &Value, key: &[u8]) -> Result<(), VerifyError> {
         .map_err(|_| VerifyError::Mismatch)
 }
 
+/// Lower-case hex HMAC-SHA256 of `text` under `key`: the recipe of report
+/// signatures, shared by every other signed record (audit log lines, their
+/// manifest, checkpoints) so that one Python snippet checks them all.
+pub fn mac_hex(key: &[u8], text: &str) -> String {
+    let mut mac = HmacSha256::new_from_slice(key).expect("HMAC accepts keys of any length");
+    mac.update(text.as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// Whether `tag` (64 hex digits) is [`mac_hex`] of `text`, compared in
+/// constant time.
+pub fn mac_matches(key: &[u8], text: &str, tag: &str) -> bool {
+    let mut raw = [0u8; 32];
+    if hex::decode_to_slice(tag, &mut raw).is_err() {
+        return false;
+    }
+    let mut mac = HmacSha256::new_from_slice(key).expect("HMAC accepts keys of any length");
+    mac.update(text.as_bytes());
+    mac.verify_slice(&raw).is_ok()
+}
+
 /// The signing key from `SCOUR_SIGNING_KEY`, or `None` if unset or empty.
 pub fn key_from_env() -> Option<Vec<u8>> {
     key_from_var(std::env::var_os(KEY_ENV))

@@ -1,0 +1,3 @@
+//! Subcommands that have outgrown `main.rs`, one module each.
+
+pub mod audit;
