@@ -513,3 +513,46 @@ fn scan_records_itself_and_the_cli_verifies_checkpoints_and_shows() {
         "header only"
     );
 }
+
+#[test]
+fn python_alone_checks_every_line_and_the_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = sample(dir.path());
+    let script = r#"
+import hashlib, hmac, json, os, sys
+key = os.environ["SCOUR_AUDIT_KEY"].encode()
+log = sys.argv[1]
+m = json.load(open(log + ".manifest.json"))
+mtag = m.pop("hmac")
+assert hmac.compare_digest(mtag, hmac.new(key, json.dumps(m, sort_keys=True).encode(), hashlib.sha256).hexdigest()), "manifest"
+prev = hashlib.sha256(json.dumps(m["genesis"], sort_keys=True).encode()).hexdigest()
+assert prev == m["genesis_hash"]
+n = 0
+for raw in open(log, "rb"):
+    raw = raw.rstrip(b"\n")
+    line = json.loads(raw)
+    tag = line.pop("hmac")
+    assert hmac.compare_digest(tag, hmac.new(key, json.dumps(line, sort_keys=True).encode(), hashlib.sha256).hexdigest()), n
+    assert line["prev_hash"] == prev, n
+    prev = hashlib.sha256(raw).hexdigest()
+    n += 1
+assert prev == m["head"]["hash"] and n == m["head"]["seq"]
+print(n)
+"#;
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(&log)
+        .env("SCOUR_AUDIT_KEY", std::str::from_utf8(KEY).unwrap())
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        EVENTS.len().to_string()
+    );
+}
