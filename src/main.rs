@@ -20,7 +20,7 @@ use scour::fields::{FieldRules, DEFAULT_CONSENT, DEFAULT_PROVENANCE};
 use scour::pipeline::{self, PipelineOptions};
 use scour::report::aggregate::Aggregate;
 use scour::report::build::{build, RunInfo};
-use scour::report::{markdown, pyjson, sign};
+use scour::report::{html, markdown, pyjson, sign};
 use scour::source::discover::discover;
 use scour::stats::BiasSignal;
 use scour::util::{atomic::write_atomic, time::rfc3339_utc, ulid::new_ulid};
@@ -40,6 +40,8 @@ struct Cli {
 enum ReportFormat {
     Json,
     Markdown,
+    /// One self-contained page with inline SVG charts.
+    Html,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -304,6 +306,7 @@ fn scan(args: ScanArgs) -> Result<u8> {
     let mut out = match args.format {
         ReportFormat::Json => pyjson::to_string_pretty(&report),
         ReportFormat::Markdown => markdown::render(&report),
+        ReportFormat::Html => html::render(&report, scanner.detectors()),
     };
     if !out.ends_with('\n') {
         out.push('\n');

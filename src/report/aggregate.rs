@@ -81,6 +81,10 @@ pub struct FileTotals {
     pub rows: u64,
     pub errors: u64,
     pub findings: u64,
+    pub pii: u64,
+    pub secrets: u64,
+    /// Characters of text fields, for the file's PII density.
+    pub text_chars: u64,
     pub tail: FileTail,
 }
 
@@ -323,6 +327,8 @@ impl Sink for Aggregate {
         self.provenance += part.provenance;
         self.text_chars += part.text_chars;
         let mut chunk_findings = 0;
+        let ft = &mut self.file_totals[file];
+        ft.text_chars += part.text_chars;
         let st = self.splits.entry(split).or_default();
         st.rows += part.rows;
         for (d, &n) in part.detector_counts.iter().enumerate() {
@@ -333,8 +339,14 @@ impl Sink for Aggregate {
             chunk_findings += n;
             *st.by_detector.entry(d as u16).or_insert(0) += n;
             match self.detectors[d].category {
-                Category::Pii => st.pii += n,
-                Category::Secret => st.secrets += n,
+                Category::Pii => {
+                    st.pii += n;
+                    ft.pii += n;
+                }
+                Category::Secret => {
+                    st.secrets += n;
+                    ft.secrets += n;
+                }
             }
         }
         st.findings += chunk_findings;

@@ -100,6 +100,9 @@ pub fn build(agg: &Aggregate, run: &RunInfo, cfg: &GateConfig) -> (Value, Vec<Ga
                 "mtime": f.mtime.map(crate::util::time::rfc3339_utc),
                 "errors": t.errors,
                 "findings": t.findings,
+                "pii": t.pii,
+                "secrets": t.secrets,
+                "token_estimate": t.text_chars / 4,
             })
         })
         .collect();
@@ -162,6 +165,8 @@ pub fn build(agg: &Aggregate, run: &RunInfo, cfg: &GateConfig) -> (Value, Vec<Ga
         "exponent": round(zipf.exponent, 6),
         "r2": round(zipf.r2, 6),
         "ranks_fitted": zipf.ranks_fitted,
+        "log_intercept": round(zipf.log_intercept, 6),
+        "rank_frequency": zipf.rank_frequency.iter().map(|&(r, c)| json!([r, c])).collect::<Vec<_>>(),
         "vocabulary_size": zipf.vocabulary_size,
         "total_tokens": zipf.total_tokens,
         "top_token_ratio": round(zipf.top_token_ratio, 6),

@@ -1,8 +1,9 @@
-//! The Article 10 report: model, Python-compatible JSON, signing, Markdown.
+//! The Article 10 report: model, Python-compatible JSON, signing, Markdown, HTML.
 
 pub mod aggregate;
 pub mod build;
 pub mod gates;
+pub mod html;
 pub mod markdown;
 pub mod pyjson;
 pub mod sign;

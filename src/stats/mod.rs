@@ -463,6 +463,10 @@ impl VocabSummary {
             exponent: f.exponent,
             r2: f.r2,
             ranks_fitted: f.ranks_fitted,
+            log_intercept: f.log_intercept,
+            rank_frequency: rank_sample(f.ranks_fitted)
+                .map(|r| (r, counts[r - 1]))
+                .collect(),
             vocabulary_size,
             total_tokens: self.total,
             top_token_ratio,
@@ -484,6 +488,38 @@ impl VocabSummary {
     }
 }
 
+/// Ranks `1..=n` thinned to about 60 spread evenly on a log scale, always
+/// with the first and the last.
+fn rank_sample(n: usize) -> impl Iterator<Item = usize> {
+    let mut last = 0usize;
+    let step = (n.max(2) as f64).ln() / 60.0;
+    (0..=60).filter_map(move |i| {
+        if n == 0 {
+            return None;
+        }
+        let r = if i == 60 {
+            n
+        } else {
+            ((i as f64 * step).exp().round() as usize).clamp(1, n)
+        };
+        (r > last).then(|| {
+            last = r;
+            r
+        })
+    })
+}
+
+#[cfg(test)]
+#[test]
+fn rank_samples_are_increasing_and_span_the_fit() {
+    assert_eq!(rank_sample(0).count(), 0);
+    assert_eq!(rank_sample(1).collect::<Vec<_>>(), [1]);
+    assert_eq!(rank_sample(5).collect::<Vec<_>>(), [1, 2, 3, 4, 5]);
+    let r: Vec<usize> = rank_sample(1000).collect();
+    assert_eq!((r[0], r[r.len() - 1]), (1, 1000));
+    assert!(r.windows(2).all(|w| w[0] < w[1]) && r.len() <= 61 && r.len() > 40, "{r:?}");
+}
+
 /// Vocabulary statistics of a scan.
 ///
 /// * `exponent`, `r2`, `ranks_fitted`: least squares of ln(count) on ln(rank)
@@ -502,6 +538,12 @@ pub struct ZipfReport {
     pub exponent: f64,
     pub r2: f64,
     pub ranks_fitted: usize,
+    /// `a` of the fitted line `ln(count) = a - exponent * ln(rank)`.
+    pub log_intercept: f64,
+    /// `(rank, count)` at about 60 ranks spread evenly on a log scale over
+    /// the fitted ranks (all of them below 20): enough to draw the
+    /// rank-frequency curve, small enough for any report.
+    pub rank_frequency: Vec<(usize, u64)>,
     pub vocabulary_size: u64,
     pub total_tokens: u64,
     pub top_token_ratio: f64,

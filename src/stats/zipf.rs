@@ -19,6 +19,9 @@ pub struct ZipfFit {
     /// Number of ranks fitted: `min(counts.len(), 1000)` (counts of 0 are
     /// never passed).
     pub ranks_fitted: usize,
+    /// `a` of the fitted line `ln(count) = a - exponent * ln(rank)` (0 when
+    /// fewer than 2 ranks were fitted), so the line can be drawn.
+    pub log_intercept: f64,
 }
 
 /// Fits `ln(counts[r-1]) = a + slope * ln(r)` for ranks `r = 1..=n`,
@@ -35,6 +38,7 @@ pub fn fit(counts: &[u64]) -> ZipfFit {
             exponent: 0.0,
             r2: 0.0,
             ranks_fitted: n,
+            log_intercept: 0.0,
         };
     }
     let nf = n as f64;
@@ -60,6 +64,7 @@ pub fn fit(counts: &[u64]) -> ZipfFit {
         exponent: if slope == 0.0 { 0.0 } else { -slope },
         r2,
         ranks_fitted: n,
+        log_intercept: my - slope * mx,
     }
 }
 
@@ -155,6 +160,8 @@ mod tests {
     fn report(total: u64, top: f64, exponent: f64, ranks: usize) -> ZipfReport {
         ZipfReport {
             exponent,
+            log_intercept: 0.0,
+            rank_frequency: Vec::new(),
             r2: 1.0,
             ranks_fitted: ranks,
             vocabulary_size: ranks as u64,
