@@ -517,7 +517,10 @@ fn rank_samples_are_increasing_and_span_the_fit() {
     assert_eq!(rank_sample(5).collect::<Vec<_>>(), [1, 2, 3, 4, 5]);
     let r: Vec<usize> = rank_sample(1000).collect();
     assert_eq!((r[0], r[r.len() - 1]), (1, 1000));
-    assert!(r.windows(2).all(|w| w[0] < w[1]) && r.len() <= 61 && r.len() > 40, "{r:?}");
+    assert!(
+        r.windows(2).all(|w| w[0] < w[1]) && r.len() <= 61 && r.len() > 40,
+        "{r:?}"
+    );
 }
 
 /// Vocabulary statistics of a scan.
