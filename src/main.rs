@@ -20,7 +20,7 @@ use scour::fields::{FieldRules, DEFAULT_CONSENT, DEFAULT_PROVENANCE};
 use scour::pipeline::{self, PipelineOptions};
 use scour::report::aggregate::Aggregate;
 use scour::report::build::{build, RunInfo};
-use scour::report::{html, markdown, pyjson, sign};
+use scour::report::{html, markdown, pyjson, sarif, sign};
 use scour::source::discover::discover;
 use scour::stats::BiasSignal;
 use scour::util::{atomic::write_atomic, time::rfc3339_utc, ulid::new_ulid};
@@ -42,6 +42,8 @@ enum ReportFormat {
     Markdown,
     /// One self-contained page with inline SVG charts.
     Html,
+    /// SARIF 2.1.0 for code-scanning views (GitHub code scanning).
+    Sarif,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -272,6 +274,9 @@ fn scan(args: ScanArgs) -> Result<u8> {
         provenance_fields: provenance,
     };
     let mut agg = Aggregate::new(scanner.detectors().to_vec(), found.files.clone());
+    if args.format == ReportFormat::Sarif {
+        agg.collect_sarif();
+    }
     if let Some(p) = &args.findings {
         let f = scour::util::atomic::AtomicFile::create(p)
             .with_context(|| format!("{}: cannot create", p.display()))?;
@@ -307,6 +312,15 @@ fn scan(args: ScanArgs) -> Result<u8> {
         ReportFormat::Json => pyjson::to_string_pretty(&report),
         ReportFormat::Markdown => markdown::render(&report),
         ReportFormat::Html => html::render(&report, scanner.detectors()),
+        ReportFormat::Sarif => match &agg.sarif {
+            Some(results) => pyjson::to_string_pretty(&sarif::render(
+                &report,
+                scanner.detectors(),
+                &found.files,
+                results,
+            )),
+            None => bail!("internal: SARIF results were not collected"),
+        },
     };
     if !out.ends_with('\n') {
         out.push('\n');

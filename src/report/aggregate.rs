@@ -44,6 +44,10 @@ pub struct FindingEntry {
     pub detector: u16,
     pub start: u32,
     pub end: u32,
+    /// 1-based character columns of the span in its line, where the value
+    /// is the line itself (`.txt`); other formats do not map a decoded
+    /// value back to its place in the raw line.
+    pub columns: Option<(u32, u32)>,
     /// The matched text: only collected when the user asked for values in
     /// a findings file (`--findings-values`).
     pub value: Option<String>,
@@ -119,6 +123,8 @@ pub struct Aggregate {
     findings_output: FindingsOutput,
     findings_file: Option<crate::util::atomic::AtomicFile>,
     findings_error: Option<std::io::Error>,
+    /// Results for `--format sarif`, when asked for.
+    pub sarif: Option<super::sarif::Results>,
 }
 
 impl Aggregate {
@@ -150,6 +156,15 @@ impl Aggregate {
             findings_output: FindingsOutput::None,
             findings_file: None,
             findings_error: None,
+            sarif: None,
+        }
+    }
+
+    /// Keep results for a SARIF log (bounded: see [`super::sarif::Results`]).
+    pub fn collect_sarif(&mut self) {
+        self.sarif = Some(super::sarif::Results::default());
+        if self.findings_output == FindingsOutput::None {
+            self.findings_output = FindingsOutput::Locations;
         }
     }
 
@@ -227,6 +242,9 @@ impl Aggregate {
 pub struct ReportMap {
     categories: Vec<Category>,
     output: FindingsOutput,
+    /// Per file: whether each value is its whole line (`.txt`), so that a
+    /// span's character columns are known.
+    line_values: Vec<bool>,
 }
 
 impl ChunkMap for ReportMap {
@@ -234,7 +252,7 @@ impl ChunkMap for ReportMap {
 
     fn map(
         &self,
-        _file: usize,
+        file: usize,
         chunk: &Chunk,
         found: &[ValueFinding],
         worker: &mut Worker,
@@ -294,6 +312,18 @@ impl ChunkMap for ReportMap {
                     detector: d,
                     start: f.finding.start,
                     end: f.finding.end,
+                    columns: self
+                        .line_values
+                        .get(file)
+                        .copied()
+                        .unwrap_or(false)
+                        .then(|| {
+                            let t = chunk.value_text(&v);
+                            let col = |at: u32| {
+                                t.get(..at as usize).map_or(0, |p| p.chars().count()) as u32 + 1
+                            };
+                            (col(f.finding.start), col(f.finding.end))
+                        }),
                     value: (self.output == FindingsOutput::WithValues).then(|| {
                         let t = chunk.value_text(&v);
                         t.get(f.finding.start as usize..f.finding.end as usize)
@@ -315,6 +345,11 @@ impl Sink for Aggregate {
         ReportMap {
             categories: self.detectors.iter().map(|d| d.category).collect(),
             output: self.findings_output,
+            line_values: self
+                .files
+                .iter()
+                .map(|f| f.format == crate::source::Format::Txt)
+                .collect(),
         }
     }
 
@@ -370,6 +405,9 @@ impl Sink for Aggregate {
             f.file = file;
             f.row += row_base;
             self.emit_finding(&f);
+            if let Some(s) = &mut self.sarif {
+                s.push(&f, self.detectors[f.detector as usize].category);
+            }
             if self.findings.len() < LIST_CAP {
                 f.value = None;
                 self.findings.push(f);

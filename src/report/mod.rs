@@ -1,4 +1,4 @@
-//! The Article 10 report: model, Python-compatible JSON, signing, Markdown, HTML.
+//! The Article 10 report: model, Python-compatible JSON, signing, Markdown, HTML, SARIF.
 
 pub mod aggregate;
 pub mod build;
@@ -6,4 +6,5 @@ pub mod gates;
 pub mod html;
 pub mod markdown;
 pub mod pyjson;
+pub mod sarif;
 pub mod sign;
