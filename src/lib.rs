@@ -9,6 +9,8 @@ pub mod chunk;
 pub mod config;
 pub mod detect;
 pub mod fields;
+pub mod findings;
+pub mod keys;
 pub mod pipeline;
 pub mod report;
 pub mod source;

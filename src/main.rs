@@ -17,6 +17,7 @@ mod cli;
 use scour::config;
 use scour::detect::{custom, Scanner};
 use scour::fields::{FieldRules, DEFAULT_CONSENT, DEFAULT_PROVENANCE};
+use scour::findings::baseline::Baseline;
 use scour::pipeline::{self, PipelineOptions};
 use scour::report::aggregate::Aggregate;
 use scour::report::build::{build, RunInfo};
@@ -75,6 +76,11 @@ enum Command {
     VerifyReport {
         /// The report JSON file.
         report: PathBuf,
+    },
+    /// Accept today's findings: later scans with --baseline fail only on new ones.
+    Baseline {
+        #[command(subcommand)]
+        action: BaselineAction,
     },
     /// Verify, checkpoint or show an audit log.
     Audit {
@@ -153,6 +159,32 @@ struct ScanArgs {
     /// SCOUR_AUDIT_KEY (also SCOUR_AUDIT_LOG, or `[audit] log` in scour.toml).
     #[arg(long, value_name = "FILE")]
     audit_log: Option<PathBuf>,
+    /// Pseudonym key file for fingerprints (else SCOUR_PSEUDONYM_KEY): the
+    /// findings file, SARIF and baselines then name each finding by the
+    /// keyed reference of its normalised value.
+    #[arg(long, value_name = "FILE")]
+    key_file: Option<PathBuf>,
+    /// Findings whose fingerprint this baseline holds are reported (as
+    /// suppressed) but fail no gate. Needs the baseline's key.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum BaselineAction {
+    /// Scan and record the fingerprints of every finding (no values).
+    Create {
+        /// The baseline to write.
+        #[arg(long, value_name = "FILE", default_value = "scour-baseline.json")]
+        out: PathBuf,
+        #[command(flatten)]
+        scan: Box<ScanArgs>,
+    },
+    /// Scan and add what is new to the baseline given by --baseline, after review.
+    Update {
+        #[command(flatten)]
+        scan: Box<ScanArgs>,
+    },
 }
 
 /// An error that maps to exit code 2 with a message.
@@ -169,7 +201,16 @@ fn main() -> ExitCode {
         }
     };
     let res = match cli.command {
-        Command::Scan(args) => scan(*args),
+        Command::Scan(args) => scan(*args, None),
+        Command::Baseline { action } => match action {
+            BaselineAction::Create { out, scan: args } => scan(*args, Some((out, false))),
+            BaselineAction::Update { scan: args } => match args.baseline.clone() {
+                Some(b) => scan(*args, Some((b, true))),
+                None => Err(anyhow::anyhow!(
+                    "baseline update: --baseline FILE names the baseline to update"
+                )),
+            },
+        },
         Command::VerifyReport { report } => verify_report(&report),
         Command::Audit { command } => cli::audit::run(command),
         Command::Rules { format, config } => rules(format, config.as_deref()),
@@ -183,7 +224,9 @@ fn main() -> ExitCode {
     }
 }
 
-fn scan(args: ScanArgs) -> Result<u8> {
+/// `baseline_write`: write a baseline to this file instead of failing on
+/// gates (`true`: update the existing one).
+fn scan(mut args: ScanArgs, baseline_write: Option<(PathBuf, bool)>) -> Result<u8> {
     let (cfg_path, cfg) = config::load(args.config.as_deref())?;
     let audit = cli::audit::Sink::resolve(args.audit_log.clone(), cfg.audit.log.clone())?;
     let mut gates = cfg.gates.clone();
@@ -277,9 +320,47 @@ fn scan(args: ScanArgs) -> Result<u8> {
     if args.format == ReportFormat::Sarif {
         agg.collect_sarif();
     }
+    let pkey = scour::keys::pseudonym_key(args.key_file.as_deref(), false)?.map(|(k, _)| k);
+    if pkey.is_none() && (args.baseline.is_some() || baseline_write.is_some()) {
+        bail!(
+            "a baseline names findings by keyed fingerprints: set {} or give --key-file",
+            scour::keys::KEY_ENV
+        );
+    }
+    if let Some(k) = &pkey {
+        if args.findings.is_some()
+            || args.baseline.is_some()
+            || baseline_write.is_some()
+            || args.format == ReportFormat::Sarif
+        {
+            agg.fingerprint_with(scour::keys::Referencer::new(k));
+        }
+    }
+    let key_id = pkey.as_deref().map(scour::keys::key_id).unwrap_or_default();
+    if let Some((path, update)) = &baseline_write {
+        let b = if *update {
+            let mut b = Baseline::load(path, &key_id)?;
+            b.reset_counts();
+            b
+        } else {
+            Baseline::default()
+        };
+        // Building a baseline counts every finding; nothing is suppressed.
+        args.baseline = None;
+        agg.build_baseline(b);
+    } else if let Some(path) = &args.baseline {
+        let b = Baseline::load(path, &key_id)?;
+        agg.suppress(b.fingerprints());
+    }
     if let Some(p) = &args.findings {
-        let f = scour::util::atomic::AtomicFile::create(p)
+        let f = scour::findings::FindingsWriter::create(p, args.findings_values, pkey.is_some())
             .with_context(|| format!("{}: cannot create", p.display()))?;
+        if args.findings_values && !args.quiet {
+            eprintln!(
+                "scour: warning: {} holds raw PII and secrets (--findings-values); it is readable by you alone (mode 0600): protect it",
+                p.display()
+            );
+        }
         agg.write_findings(f, args.findings_values);
     }
     let opts = PipelineOptions {
@@ -303,6 +384,23 @@ fn scan(args: ScanArgs) -> Result<u8> {
             .with_context(|| format!("{}: cannot write findings", p.display()))?;
     }
 
+    if let Some((path, update)) = &baseline_write {
+        let before = if *update {
+            Baseline::load(path, &key_id)?.len()
+        } else {
+            0
+        };
+        let b = agg.baseline_out.take().unwrap_or_default();
+        write_atomic(path, b.to_text(&key_id).as_bytes())
+            .with_context(|| format!("{}: cannot write the baseline", path.display()))?;
+        eprintln!(
+            "scour: baseline {}: {} fingerprints ({} new), key {key_id}",
+            path.display(),
+            b.len(),
+            b.len() - before
+        );
+        return Ok(0);
+    }
     let (mut report, failures) = build(&agg, &run, &gates);
     if let Some(k) = &key {
         let sig = sign::sign(&report, k);

@@ -51,6 +51,11 @@ pub struct FindingEntry {
     /// The matched text: only collected when the user asked for values in
     /// a findings file (`--findings-values`).
     pub value: Option<String>,
+    /// The keyed reference of the normalised value, when a pseudonym key
+    /// is set.
+    pub fingerprint: Option<String>,
+    /// Whether the baseline (`--baseline`) holds the fingerprint.
+    pub suppressed: bool,
 }
 
 /// What the findings file (`--findings`) receives.
@@ -69,6 +74,8 @@ pub struct ReportPart {
     provenance: u64,
     text_chars: u64,
     detector_counts: Vec<u64>,
+    /// Per detector: findings the baseline suppressed (empty without one).
+    suppressed: Vec<u64>,
     fields: Vec<(String, FieldTally)>,
     /// (line, chunk-local row, message)
     errors: Vec<(Option<u64>, Option<u64>, String)>,
@@ -121,8 +128,16 @@ pub struct Aggregate {
     pub findings: Vec<FindingEntry>,
     pub vocab: VocabSummary,
     findings_output: FindingsOutput,
-    findings_file: Option<crate::util::atomic::AtomicFile>,
+    findings_file: Option<crate::findings::FindingsWriter>,
     findings_error: Option<std::io::Error>,
+    /// Makes findings' fingerprints, when a pseudonym key is set.
+    referencer: Option<crate::keys::Referencer>,
+    /// Fingerprints of accepted findings (`--baseline`).
+    baseline: Option<std::sync::Arc<std::collections::HashSet<String>>>,
+    /// Per detector: findings the baseline suppressed.
+    pub suppressed_counts: Vec<u64>,
+    /// A baseline being written (`scour baseline create/update`).
+    pub baseline_out: Option<crate::findings::baseline::Baseline>,
     /// Results for `--format sarif`, when asked for.
     pub sarif: Option<super::sarif::Results>,
 }
@@ -155,6 +170,10 @@ impl Aggregate {
             vocab: VocabSummary::default(),
             findings_output: FindingsOutput::None,
             findings_file: None,
+            referencer: None,
+            baseline: None,
+            suppressed_counts: vec![0; n],
+            baseline_out: None,
             findings_error: None,
             sarif: None,
         }
@@ -168,8 +187,32 @@ impl Aggregate {
         }
     }
 
-    /// Stream every finding, in file and row order, to `file` as JSON lines.
-    pub fn write_findings(&mut self, file: crate::util::atomic::AtomicFile, with_values: bool) {
+    /// Fingerprint findings with this key's references.
+    pub fn fingerprint_with(&mut self, r: crate::keys::Referencer) {
+        self.referencer = Some(r);
+    }
+
+    /// Suppress findings whose fingerprint is in `fingerprints` (they stay
+    /// counted, apart, and do not fail gates). Needs [`fingerprint_with`](Self::fingerprint_with).
+    pub fn suppress(&mut self, fingerprints: std::collections::HashSet<String>) {
+        self.baseline = Some(std::sync::Arc::new(fingerprints));
+    }
+
+    /// Record every finding's fingerprint into `b` (baseline create/update).
+    pub fn build_baseline(&mut self, b: crate::findings::baseline::Baseline) {
+        self.baseline_out = Some(b);
+        if self.findings_output == FindingsOutput::None {
+            self.findings_output = FindingsOutput::Locations;
+        }
+    }
+
+    /// Whether a baseline suppresses findings in this scan.
+    pub fn has_baseline(&self) -> bool {
+        self.baseline.is_some()
+    }
+
+    /// Stream every finding, in file and row order, to `file`.
+    pub fn write_findings(&mut self, file: crate::findings::FindingsWriter, with_values: bool) {
         self.findings_file = Some(file);
         self.findings_output = if with_values {
             FindingsOutput::WithValues
@@ -184,39 +227,38 @@ impl Aggregate {
             return Err(e);
         }
         match self.findings_file.take() {
-            Some(f) => f.commit(),
+            Some(f) => f.finish(),
             None => Ok(()),
         }
     }
 
     fn emit_finding(&mut self, f: &FindingEntry) {
-        use std::io::Write;
-        let Some(out) = self.findings_file.as_mut() else {
+        if self.findings_file.is_none() && self.baseline_out.is_none() {
             return;
+        }
+        let file = &self.files[f.file];
+        let rec = crate::findings::Record {
+            file: &file.display,
+            split: file.split.as_str(),
+            row: f.row,
+            line: f.line,
+            field: &f.field,
+            detector: self.detectors[f.detector as usize],
+            start: f.start,
+            end: f.end,
+            fingerprint: f.fingerprint.as_deref(),
+            value: f.value.as_deref(),
+            suppressed: f.suppressed,
         };
-        if self.findings_error.is_some() {
-            return;
+        if let Some(b) = &mut self.baseline_out {
+            b.add(&rec);
         }
-        let d = self.detectors[f.detector as usize];
-        let mut rec = serde_json::json!({
-            "file": self.files[f.file].display,
-            "line": f.line,
-            "row": f.row,
-            "field": f.field,
-            "detector": d.id,
-            "category": d.category.as_str(),
-            "start": f.start,
-            "end": f.end,
-        });
-        if let Some(v) = &f.value {
-            rec["value"] = serde_json::Value::String(v.clone());
-        }
-        let w = out.writer();
-        if let Err(e) = serde_json::to_writer(&mut *w, &rec)
-            .map_err(std::io::Error::from)
-            .and_then(|_| w.write_all(b"\n"))
-        {
-            self.findings_error = Some(e);
+        if let Some(out) = self.findings_file.as_mut() {
+            if self.findings_error.is_none() {
+                if let Err(e) = out.write(&rec) {
+                    self.findings_error = Some(e);
+                }
+            }
         }
     }
 
@@ -240,6 +282,9 @@ impl Aggregate {
 
 /// The worker side of the report sink.
 pub struct ReportMap {
+    detectors: Vec<&'static Detector>,
+    referencer: Option<crate::keys::Referencer>,
+    baseline: Option<std::sync::Arc<std::collections::HashSet<String>>>,
     categories: Vec<Category>,
     output: FindingsOutput,
     /// Per file: whether each value is its whole line (`.txt`), so that a
@@ -264,6 +309,11 @@ impl ChunkMap for ReportMap {
             provenance: 0,
             text_chars: 0,
             detector_counts: vec![0; self.categories.len()],
+            suppressed: if self.baseline.is_some() {
+                vec![0; self.categories.len()]
+            } else {
+                Vec::new()
+            },
             fields: chunk
                 .paths
                 .iter()
@@ -302,6 +352,18 @@ impl ChunkMap for ReportMap {
             let tally = &mut part.fields[v.path as usize].1;
             tally.findings += 1;
             *tally.by_detector.entry(d).or_insert(0) += 1;
+            let fingerprint = self.referencer.as_ref().map(|r| {
+                let t = chunk.value_text(&v);
+                let matched = t.get(f.finding.range()).unwrap_or("");
+                r.of(self.detectors[d as usize], matched)
+            });
+            let suppressed = match (&self.baseline, &fingerprint) {
+                (Some(b), Some(fp)) => b.contains(fp),
+                _ => false,
+            };
+            if suppressed {
+                part.suppressed[d as usize] += 1;
+            }
             if part.findings.len() < LIST_CAP || self.output != FindingsOutput::None {
                 let row = chunk.rows.get(v.row as usize).copied().unwrap_or_default();
                 part.findings.push(FindingEntry {
@@ -330,9 +392,14 @@ impl ChunkMap for ReportMap {
                             .unwrap_or("")
                             .to_string()
                     }),
+                    fingerprint,
+                    suppressed,
                 });
             }
         }
+        // Parquet values come column by column; findings go out by row
+        // (stable: within a row, in field order).
+        part.findings.sort_by_key(|f| f.row);
         part.vocab = Some(worker.vocab.finish_chunk());
         part
     }
@@ -343,6 +410,9 @@ impl Sink for Aggregate {
 
     fn mapper(&self) -> ReportMap {
         ReportMap {
+            detectors: self.detectors.clone(),
+            referencer: self.referencer.clone(),
+            baseline: self.baseline.clone(),
             categories: self.detectors.iter().map(|d| d.category).collect(),
             output: self.findings_output,
             line_values: self
@@ -385,6 +455,9 @@ impl Sink for Aggregate {
             }
         }
         st.findings += chunk_findings;
+        for (d, &n) in part.suppressed.iter().enumerate() {
+            self.suppressed_counts[d] += n;
+        }
         for (path, t) in part.fields {
             let e = self.fields.entry(path).or_default();
             e.values += t.values;

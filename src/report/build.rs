@@ -49,21 +49,37 @@ pub fn build(agg: &Aggregate, run: &RunInfo, cfg: &GateConfig) -> (Value, Vec<Ga
     let token_estimate = agg.text_chars / 4;
     let pii_total = agg.total_in(Category::Pii);
     let secrets_total = agg.total_in(Category::Secret);
-    let pii_density = if token_estimate == 0 {
-        0.0
-    } else {
-        round(pii_total as f64 * 1000.0 / token_estimate as f64, 4)
+    let density = |pii: u64| {
+        if token_estimate == 0 {
+            0.0
+        } else {
+            round(pii as f64 * 1000.0 / token_estimate as f64, 4)
+        }
     };
+    let pii_density = density(pii_total);
+    // Findings a baseline accepted are reported but judge no gate.
+    let suppressed_in = |cat: Category| -> u64 {
+        agg.detectors
+            .iter()
+            .zip(&agg.suppressed_counts)
+            .filter(|(d, _)| d.category == cat)
+            .map(|(_, n)| n)
+            .sum()
+    };
+    let (suppressed_pii, suppressed_secrets) = (
+        suppressed_in(Category::Pii),
+        suppressed_in(Category::Secret),
+    );
     let zipf = agg.vocab.finish();
     let bias = bias_signal(&zipf);
     let consent_pct = pct(agg.consented, agg.rows);
     let provenance_pct = pct(agg.provenance, agg.rows);
     let measures = Measures {
-        pii_density,
+        pii_density: density(pii_total - suppressed_pii),
         consent_pct,
         provenance_pct,
         bias,
-        secrets: secrets_total,
+        secrets: secrets_total - suppressed_secrets,
         rows: agg.rows,
     };
     let (clauses, failures) = gates::evaluate(&measures, cfg);
@@ -210,6 +226,26 @@ pub fn build(agg: &Aggregate, run: &RunInfo, cfg: &GateConfig) -> (Value, Vec<Ga
     put("splits", Value::Object(splits));
     put("fields", Value::Object(fields));
     put("pii_total", json!(pii_total));
+    if agg.has_baseline() {
+        let by: Map<String, Value> = agg
+            .detectors
+            .iter()
+            .zip(&agg.suppressed_counts)
+            .filter(|(_, &n)| n > 0)
+            .map(|(d, &n)| (d.id.to_string(), json!(n)))
+            .collect();
+        put(
+            "baseline",
+            json!({
+                "suppressed": suppressed_pii + suppressed_secrets,
+                "suppressed_pii": suppressed_pii,
+                "suppressed_secrets": suppressed_secrets,
+                "detectors": by,
+                "pii_density_unsuppressed": density(pii_total - suppressed_pii),
+                "note": "findings whose fingerprint the baseline holds are counted here and in the totals, but the gates judge only the others",
+            }),
+        );
+    }
     put("secrets_total", json!(secrets_total));
     put("findings_total", json!(findings_total));
     put(

@@ -150,7 +150,20 @@ pub fn render(
             Some(l) if file.format != Format::Parquet => format!("line {l}"),
             _ => format!("row {}", f.row),
         };
-        listed.push(json!({
+        let mut extra = Map::new();
+        if let Some(fp) = &f.fingerprint {
+            extra.insert(
+                "partialFingerprints".into(),
+                json!({"scourFingerprint/v1": fp}),
+            );
+        }
+        if f.suppressed {
+            extra.insert(
+                "suppressions".into(),
+                json!([{"kind": "external", "justification": "accepted in the scour baseline"}]),
+            );
+        }
+        let mut result = json!({
             "ruleId": d.id,
             "ruleIndex": f.detector,
             "level": level(d.category),
@@ -165,7 +178,11 @@ pub fn render(
                 "split": file.split.as_str(),
                 "byteSpanInValue": [f.start, f.end],
             },
-        }));
+        });
+        if let Value::Object(m) = &mut result {
+            m.extend(extra);
+        }
+        listed.push(result);
     }
     let mut props = json!({
         "scanId": report["scan_id"],
@@ -251,6 +268,8 @@ mod tests {
             end: 1,
             columns: None,
             value: Some("raw".into()),
+            fingerprint: None,
+            suppressed: false,
         }
     }
 

@@ -58,6 +58,17 @@ pub struct AtomicFile {
 
 impl AtomicFile {
     pub fn create(target: &Path) -> io::Result<AtomicFile> {
+        Self::create_with_mode(target, None)
+    }
+
+    /// Like [`create`](Self::create), readable by its owner alone (mode
+    /// 0600 from the first byte, kept by the rename): for files that hold
+    /// raw values the user asked for.
+    pub fn create_private(target: &Path) -> io::Result<AtomicFile> {
+        Self::create_with_mode(target, Some(0o600))
+    }
+
+    fn create_with_mode(target: &Path, mode: Option<u32>) -> io::Result<AtomicFile> {
         let dir = match target.parent() {
             Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
             _ => std::path::PathBuf::from("."),
@@ -70,7 +81,18 @@ impl AtomicFile {
             name.to_string_lossy(),
             std::process::id()
         ));
-        let f = File::create(&tmp)?;
+        let mut opts = fs::OpenOptions::new();
+        opts.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        if let Some(m) = mode {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(m);
+        }
+        #[cfg(not(unix))]
+        let _ = mode;
+        // A stale temp file of an earlier run must not lend us its mode.
+        let _ = fs::remove_file(&tmp);
+        let f = opts.open(&tmp)?;
         Ok(AtomicFile {
             tmp,
             target: target.to_path_buf(),
@@ -95,6 +117,16 @@ impl AtomicFile {
             }
         }
         Ok(())
+    }
+}
+
+/// Writes go to the temporary file (so a streaming encoder can own one).
+impl Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.out.write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
     }
 }
 
