@@ -3,10 +3,10 @@
 //! Exit codes: 0 every gate passed (or the check succeeded), 1 a gate failed
 //! (or a report does not verify), 2 usage or input error.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
@@ -25,6 +25,9 @@ use scour::report::{html, markdown, pyjson, sarif, sign};
 use scour::source::discover::discover;
 use scour::stats::BiasSignal;
 use scour::util::{atomic::write_atomic, time::rfc3339_utc, ulid::new_ulid};
+
+mod progress;
+use progress::Progress;
 
 #[derive(Parser)]
 #[command(
@@ -304,7 +307,7 @@ fn scan(mut args: ScanArgs, baseline_write: Option<(PathBuf, bool)>) -> Result<u
     let scanner = build_scanner(detectors, args.engine)?;
     let total_bytes: u64 = found.files.iter().map(|f| f.size).sum();
     let progress = Arc::new(AtomicU64::new(0));
-    let bar = progress_bar(args.quiet, total_bytes);
+    let bar = Progress::start(args.quiet, total_bytes, progress.clone());
 
     let run = RunInfo {
         scan_id: new_ulid(),
@@ -369,16 +372,9 @@ fn scan(mut args: ScanArgs, baseline_write: Option<(PathBuf, bool)>) -> Result<u
         progress: progress.clone(),
         filter: Arc::new(filter),
     };
-    let tick = || {
-        if let Some(b) = &bar {
-            b.set_position(progress.load(Ordering::Relaxed));
-        }
-    };
-    pipeline::run(&found.files, &scanner, &opts, &mut agg, &tick)
+    pipeline::run(&found.files, &scanner, &opts, &mut agg)
         .context("cannot start worker threads")?;
-    if let Some(b) = &bar {
-        b.finish_and_clear();
-    }
+    bar.finish();
     if let Some(p) = &args.findings {
         agg.finish_findings()
             .with_context(|| format!("{}: cannot write findings", p.display()))?;
@@ -475,23 +471,6 @@ fn build_scanner(
             bail!("--engine hyperscan: this scour was built without Hyperscan (cargo build --release --features hyperscan)")
         }
     }
-}
-
-fn progress_bar(quiet: bool, total: u64) -> Option<indicatif::ProgressBar> {
-    let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0");
-    if quiet || ci || !std::io::stderr().is_terminal() {
-        return None;
-    }
-    let bar = indicatif::ProgressBar::with_draw_target(
-        Some(total),
-        indicatif::ProgressDrawTarget::stderr(),
-    );
-    if let Ok(style) = indicatif::ProgressStyle::with_template(
-        "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta}",
-    ) {
-        bar.set_style(style);
-    }
-    Some(bar)
 }
 
 fn verify_report(path: &PathBuf) -> Result<u8> {

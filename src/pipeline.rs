@@ -16,10 +16,9 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::mpsc;
 use std::sync::{Arc, Condvar, Mutex};
-use std::time::Duration;
 
 use crate::chunk::Chunk;
 use crate::detect::custom::Filter;
@@ -134,14 +133,14 @@ impl Window {
     }
 }
 
-/// Run the pipeline over `files`, feeding `sink`. `tick` is called on the
-/// merging thread about ten times a second (for progress display).
+/// Run the pipeline over `files`, feeding `sink`. Progress is only counted
+/// (`opts.progress`); a display reads the counter from a thread of its own,
+/// since no thread here can promise to call back at a steady rate.
 pub fn run<S: Sink + Send>(
     files: &[SourceFile],
     scanner: &Scanner,
     opts: &PipelineOptions,
     sink: &mut S,
-    tick: &(dyn Fn() + Sync),
 ) -> Result<(), rayon::ThreadPoolBuildError> {
     let threads = opts.threads.max(1);
     let pool = rayon::ThreadPoolBuilder::new()
@@ -185,17 +184,8 @@ pub fn run<S: Sink + Send>(
         scope.spawn(move || {
             let mut pending = BTreeMap::new();
             let mut next: u64 = 0;
-            loop {
-                match rx.recv_timeout(Duration::from_millis(100)) {
-                    Ok((seq, out)) => {
-                        pending.insert(seq, out);
-                    }
-                    Err(mpsc::RecvTimeoutError::Timeout) => {
-                        tick();
-                        continue;
-                    }
-                    Err(mpsc::RecvTimeoutError::Disconnected) => break,
-                }
+            while let Ok((seq, out)) = rx.recv() {
+                pending.insert(seq, out);
                 while let Some(out) = pending.remove(&next) {
                     match out {
                         Output::Parts(file, parts) => {
@@ -209,7 +199,6 @@ pub fn run<S: Sink + Send>(
                     next += 1;
                 }
             }
-            tick();
         });
 
         // The producer, on a pool thread, spawning parse+scan work on the pool.
@@ -321,7 +310,6 @@ pub fn run<S: Sink + Send>(
         });
         drop(tx);
     });
-    opts.progress.load(Ordering::Relaxed);
     Ok(())
 }
 
