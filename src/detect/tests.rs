@@ -344,6 +344,39 @@ fn resolve_ranks_a_validated_span_by_what_it_contains() {
 }
 
 #[test]
+fn cards_are_not_hex_or_calling_codes() {
+    // A BNetzA drama number whose 13 digits pass Luhn with a Visa prefix.
+    let phone = "Ruf an: +49 152 54599371 (Büro)";
+    assert!(found("CREDIT_CARD", phone).is_empty());
+    assert_eq!(scan(phone), [("PHONE", "+49 152 54599371".to_string())]);
+    assert_eq!(
+        found("CREDIT_CARD", "call 49 152 54599371 x"),
+        ["49 152 54599371"],
+        "without the + the digits are a Visa number"
+    );
+    for text in [
+        "request 45320151-1283-0366-b5e3-2a7c9d1f4e08 done",
+        "sha1 9f3e4532015112830366ab07c1d2e3f4a5b6c7d8 ok",
+        "digest DEADBEEF4532015112830366 ok",
+        "addr 0x4532015112830366 ok",
+    ] {
+        assert!(found("CREDIT_CARD", text).is_empty(), "{text}");
+        assert!(
+            scan(text).iter().all(|(id, _)| *id != "CREDIT_CARD"),
+            "{text}"
+        );
+    }
+    assert!(found("CN_BANK_CARD", "blob ab6222947514149674251cd ok").is_empty());
+    for text in [
+        "card 4532015112830366 ok",
+        "ref a1b2c3 card 4532 0151 1283 0366",
+        "Visa4532015112830366 ok",
+    ] {
+        assert_eq!(found("CREDIT_CARD", text).len(), 1, "{text}");
+    }
+}
+
+#[test]
 fn resolve_prefers_priority_then_length_then_index() {
     let s = scanner();
     let mut out = Vec::new();

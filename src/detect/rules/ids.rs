@@ -946,11 +946,12 @@ pub const CN_BANK_CARD: Detector = Detector {
         "银行卡号 6222429871021577640",
         "银行卡号 6322927402200955573",
         "银行卡号 62220502624747335460",
+        "blob ab6222947514149674251cd",
     ],
 };
 
 fn cn_bank_card(c: &Candidate<'_>) -> Option<Range<usize>> {
-    if !bounded(c.text, c.start, c.end, digit_or_dash) {
+    if !bounded(c.text, c.start, c.end, digit_or_dash) || !super::card_surroundings_ok(c) {
         return None;
     }
     let (d, n) = grouped_digits::<19>(c.value())?;

@@ -2,7 +2,9 @@
 
 use std::ops::Range;
 
-use super::{alnum_upper, digits_only, grouped_digits, lower, split_3_2_4, DIGITS};
+use super::{
+    alnum_upper, card_surroundings_ok, digits_only, grouped_digits, lower, split_3_2_4, DIGITS,
+};
 use crate::detect::context::{bounded, char_after, char_before, is_word, near, WINDOW};
 use crate::detect::validators::{checksum, date, email, iban, ip, phone};
 use crate::detect::{Candidate, Category, Detector};
@@ -108,6 +110,7 @@ pub const PHONE: Detector = Detector {
         "Rome office: +39 06 2891 7554.",
         "Toronto: +1 416 411 7685 (office hours only)",
         "Fax the signed copy to +49 151 13606986 please.",
+        "Ruf an: +49 152 54599371 (Büro)",
     ],
     near_misses: &[
         "Order 4155552671 was shipped today.",
@@ -217,6 +220,8 @@ pub const CREDIT_CARD: Detector = Detector {
         "paid with 3782 822463 10005 today",
         "paid with 6200000000000005 today",
         "paid with 30569309025904 today",
+        "ref a1b2c3 card 4111 1111 1111 1111",
+        "Visa4111111111111111 on file",
     ],
     near_misses: &[
         "ref 1234567812345670 in the ledger",
@@ -227,6 +232,10 @@ pub const CREDIT_CARD: Detector = Detector {
         "paid with 4111 1111-1111 1111 today",
         "id 94111111111111111 x",
         "ref -4111111111111111",
+        "request 45320151-1283-0366-b5e3-2a7c9d1f4e08 done",
+        "digest DEADBEEF4111111111111111 ok",
+        "addr 0x4111111111111111",
+        "Ruf an: +49 152 54599371 (Büro)",
     ],
 };
 
@@ -260,6 +269,7 @@ pub fn card_issuer_ok(d: &[u8]) -> bool {
 fn card_span(c: &Candidate<'_>) -> Option<Range<usize>> {
     if char_before(c.text, c.start).is_some_and(|p| p.is_ascii_digit() || p == '-')
         || char_after(c.text, c.end).is_some_and(|n| n.is_ascii_digit())
+        || !card_surroundings_ok(c)
     {
         return None;
     }
@@ -824,6 +834,48 @@ mod tests {
         );
         assert_eq!(iban_at("xNO9386011117947", 1), None);
         assert_eq!(iban_at("-NO9386011117947", 1), Some("NO9386011117947"));
+    }
+
+    fn surroundings_ok(text: &str, value: &str) -> bool {
+        let start = text.find(value).expect("value in text");
+        card_surroundings_ok(&Candidate {
+            text,
+            start,
+            end: start + value.len(),
+        })
+    }
+
+    #[test]
+    fn card_surroundings() {
+        let card = "4532015112830366";
+        for (text, ok) in [
+            ("card 4532015112830366 ok", true),
+            ("4532015112830366", true),
+            ("Visa4532015112830366", true),
+            ("4532015112830366-EXP", true),
+            ("cafe 4532015112830366 babe", true),
+            ("deadbeef4532015112830366", false),
+            ("4532015112830366abc", false),
+            ("DEADBEEF4532015112830366", false),
+            ("0x4532015112830366", false),
+            ("0X4532015112830366", false),
+            ("+4532015112830366", false),
+            ("tx-9f3e4532015112830366ab", false),
+        ] {
+            assert_eq!(surroundings_ok(text, card), ok, "{text}");
+        }
+        // A UUID whose first three groups are digits.
+        let uuid = "45320151-1283-0366-b5e3-2a7c9d1f4e08";
+        assert!(!surroundings_ok(uuid, "45320151-1283-0366"));
+        assert!(surroundings_ok(
+            "45320151-1283-0366 b5e3",
+            "45320151-1283-0366"
+        ));
+        // A hex run longer than the look-ahead is still hex.
+        let long = format!("{}{card}", "ab".repeat(100));
+        assert!(!surroundings_ok(&long, card));
+        let long = format!("xyz{}{card}", "ab".repeat(100));
+        assert!(!surroundings_ok(&long, card));
     }
 
     #[test]
