@@ -314,6 +314,7 @@ pub const IBAN: Detector = Detector {
         "cuenta ES91 2100 0418 45 0200051332",
         "cuenta ES72 2013-0692-81-0201150993",
         "konto NO 44 1850.05.14562",
+        "konto FO 62 6460 0001 6316 34",
     ],
     near_misses: &[
         "transfer to DE5137040044053201300 please",
