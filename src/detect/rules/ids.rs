@@ -951,11 +951,11 @@ pub const CN_BANK_CARD: Detector = Detector {
 };
 
 fn cn_bank_card(c: &Candidate<'_>) -> Option<Range<usize>> {
-    if !bounded(c.text, c.start, c.end, digit_or_dash) || !super::card_surroundings_ok(c) {
+    if !bounded(c.text, c.start, c.end, digit_or_dash) {
         return None;
     }
     let (d, n) = grouped_digits::<19>(c.value())?;
-    ids::cn_bank_card(&d[..n]).then(|| c.range())
+    (ids::cn_bank_card(&d[..n]) && super::card_surroundings_ok(c)).then(|| c.range())
 }
 
 pub const CN_USCC: Detector = Detector {

@@ -269,13 +269,13 @@ pub fn card_issuer_ok(d: &[u8]) -> bool {
 fn card_span(c: &Candidate<'_>) -> Option<Range<usize>> {
     if char_before(c.text, c.start).is_some_and(|p| p.is_ascii_digit() || p == '-')
         || char_after(c.text, c.end).is_some_and(|n| n.is_ascii_digit())
-        || !card_surroundings_ok(c)
     {
         return None;
     }
     let (buf, n) = grouped_digits::<19>(c.value())?;
     let d = &buf[..n];
-    (n >= 12 && card_issuer_ok(d) && checksum::luhn(d)).then(|| c.range())
+    (n >= 12 && card_issuer_ok(d) && checksum::luhn(d) && card_surroundings_ok(c))
+        .then(|| c.range())
 }
 
 // ---------------------------------------------------------------- IBAN
