@@ -99,7 +99,9 @@ pub struct Detector {
     /// Typed mask, e.g. `[EMAIL]`.
     pub placeholder: &'static str,
     pub regulations: &'static [&'static str],
-    /// Higher wins when two detectors claim overlapping spans.
+    /// Higher wins when two detectors claim overlapping spans; from
+    /// [`VALIDATED_PRIORITY`] up, a finding also outranks every finding of
+    /// another type wholly inside it (see [`Scanner::scan`]).
     pub priority: u8,
     /// Texts that must produce a finding of this detector when it runs alone.
     pub examples: &'static [&'static str],
@@ -138,6 +140,16 @@ impl Detector {
         }
     }
 }
+
+/// The priority from which a detector's findings are validated identifiers
+/// (a check digit, a registry shape, a vendor format): such a finding ranks
+/// at least as high as any finding of another type wholly inside it, so the
+/// UnionPay-looking digits of a Faroese IBAN or the first 17 digits of a
+/// resident id are reported as the identifier they belong to, not as a
+/// card inside it. Below it (context-only ids, URLs, GENERIC_SECRET)
+/// priority alone decides, as the table's explicit pairs ask: a vendor
+/// token inside a quoted `password = "..."` value is still the vendor's.
+pub const VALIDATED_PRIORITY: u8 = 60;
 
 /// A regex match handed to a validator: the whole value (for boundaries and
 /// context) and the byte span the pattern matched.
@@ -298,7 +310,7 @@ pub struct Scratch {
     caches: Vec<meta::Cache>,
     hits: Vec<u16>,
     raw: Vec<Finding>,
-    order: Vec<u32>,
+    order: Vec<(u8, u32)>,
     kept: Vec<(u32, u32)>,
     windows: Windows,
 }
@@ -378,6 +390,8 @@ impl Scanner {
 
     /// All findings in one value after overlap resolution: a span is reported once, as its
     /// highest-priority validated type (ties: longer span, then lower detector index); output sorted by start.
+    /// A finding at or above [`VALIDATED_PRIORITY`] ranks as high as the highest finding of another
+    /// type wholly inside a shorter span of it: an IBAN beats the card its digits contain.
     ///
     /// `out` is cleared first. Findings never overlap each other.
     pub fn scan(&self, text: &str, scratch: &mut Scratch, out: &mut Vec<Finding>) {
@@ -539,13 +553,15 @@ impl Scanner {
         }
     }
 
-    /// Keeps, for each group of overlapping spans, the highest-priority ones
+    /// Keeps, for each group of overlapping spans, the highest-ranked ones
     /// that do not overlap each other (ties: longer span, then lower detector
-    /// index, then earlier start), and returns them sorted by start.
+    /// index, then earlier start), and returns them sorted by start. A
+    /// span's rank is its detector's priority, raised for a validated
+    /// identifier to that of any other type's finding wholly inside it.
     fn resolve(
         &self,
         raw: &mut Vec<Finding>,
-        order: &mut Vec<u32>,
+        order: &mut Vec<(u8, u32)>,
         kept: &mut Vec<(u32, u32)>,
         out: &mut Vec<Finding>,
     ) {
@@ -570,10 +586,12 @@ impl Scanner {
         out.sort_unstable_by_key(|f| (f.start, f.end, f.detector));
     }
 
+    /// `cluster` is sorted by (start, end, detector), as `resolve` leaves
+    /// it, so the findings inside one start in a run after a binary search.
     fn resolve_cluster(
         &self,
         cluster: &[Finding],
-        order: &mut Vec<u32>,
+        order: &mut Vec<(u8, u32)>,
         kept: &mut Vec<(u32, u32)>,
         out: &mut Vec<Finding>,
     ) {
@@ -583,11 +601,26 @@ impl Scanner {
                 .map_or(0, |d| d.priority)
         };
         order.clear();
-        order.extend(0..cluster.len() as u32);
-        order.sort_unstable_by_key(|&k| {
+        for (k, outer) in cluster.iter().enumerate() {
+            let mut rank = priority(outer);
+            if rank >= VALIDATED_PRIORITY {
+                // Findings inside `outer` start in [outer.start, outer.end).
+                let from = cluster.partition_point(|f| f.start < outer.start);
+                for inner in cluster[from..].iter().take_while(|f| f.start < outer.end) {
+                    if inner.detector != outer.detector
+                        && inner.end <= outer.end
+                        && inner.end - inner.start < outer.end - outer.start
+                    {
+                        rank = rank.max(priority(inner));
+                    }
+                }
+            }
+            order.push((rank, k as u32));
+        }
+        order.sort_unstable_by_key(|&(rank, k)| {
             let f = &cluster[k as usize];
             (
-                std::cmp::Reverse(priority(f)),
+                std::cmp::Reverse(rank),
                 std::cmp::Reverse(f.end - f.start),
                 f.detector,
                 f.start,
@@ -596,7 +629,7 @@ impl Scanner {
         // `kept` holds accepted spans sorted by start; they never overlap, so
         // a candidate only needs checking against its two neighbours.
         kept.clear();
-        for &k in order.iter() {
+        for &(_, k) in order.iter() {
             let f = cluster[k as usize];
             let pos = kept.partition_point(|&(s, _)| s < f.start);
             let clash_prev = pos > 0 && kept[pos - 1].1 > f.start;

@@ -220,6 +220,163 @@ fn scan_resolves_overlaps_by_priority() {
 }
 
 #[test]
+fn a_validated_identifier_beats_what_lies_inside_it() {
+    // The SWIFT registry's Faroese example: its digits after `FO` are a
+    // 62-prefixed Luhn number, which CN_BANK_CARD and CREDIT_CARD each
+    // report when run alone.
+    for text in [
+        "konto FO6264600001631634 í dag",
+        "konto FO62 6460 0001 6316 34 í dag",
+        "konto FO 62 6460 0001 6316 34 í dag",
+    ] {
+        assert!(!found("CN_BANK_CARD", text).is_empty(), "{text}");
+        assert!(!found("CREDIT_CARD", text).is_empty(), "{text}");
+        let got = scan(text);
+        assert_eq!(got.len(), 1, "{text}: {got:?}");
+        assert_eq!(got[0].0, "IBAN", "{text}");
+        assert!(got[0].1.starts_with("FO"), "{text}: {got:?}");
+    }
+    // A resident id whose first 17 digits are a UnionPay number (62 is
+    // Gansu's region code): the id, not the card inside it.
+    let rid = "身份证号 62010219900307350X 已核验";
+    assert_eq!(found("CN_BANK_CARD", rid), ["62010219900307350"]);
+    assert_eq!(
+        scan(rid),
+        [("CN_RESIDENT_ID", "62010219900307350X".to_string())]
+    );
+    // The explicit pairs still hold. Same span: CN_BANK_CARD over
+    // CREDIT_CARD.
+    assert_eq!(
+        scan("银行卡号 6222947514149674251"),
+        [("CN_BANK_CARD", "6222947514149674251".to_string())]
+    );
+    // A vendor token over GENERIC_SECRET, also when the quoted value holds
+    // more than the token (GENERIC_SECRET is not a validated identifier).
+    let token = "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";
+    for text in [
+        format!("token = \"{token}\""),
+        format!("password = \"Bearer {token}\""),
+    ] {
+        assert!(!found("GENERIC_SECRET", &text).is_empty(), "{text}");
+        assert_eq!(scan(&text), [("GITHUB_TOKEN", token.to_string())], "{text}");
+    }
+}
+
+/// Which detectors are validated identifiers (see [`VALIDATED_PRIORITY`]):
+/// moving one across the line changes which findings a longer span
+/// swallows, so it should be a decision, not a side effect.
+#[test]
+fn validated_identifiers_are_the_checksum_and_vendor_types() {
+    let below: Vec<&str> = builtin()
+        .iter()
+        .filter(|d| d.priority < VALIDATED_PRIORITY)
+        .map(|d| d.id)
+        .collect();
+    assert_eq!(
+        below,
+        [
+            "EMAIL",
+            "PHONE",
+            "US_SSN",
+            "IP_ADDRESS",
+            "DATE_OF_BIRTH",
+            "US_ITIN",
+            "US_PASSPORT",
+            "US_DRIVER_LICENSE",
+            "US_ZIP",
+            "UK_NINO",
+            "IN_PAN",
+            "IN_VOTER_ID",
+            "IN_PASSPORT",
+            "IN_DRIVING_LICENSE",
+            "CN_MOBILE",
+            "CN_PASSPORT",
+            "DATABASE_URL_PASSWORD",
+            "URL_CREDENTIALS",
+            "GENERIC_SECRET",
+        ]
+    );
+}
+
+#[test]
+fn resolve_ranks_a_validated_span_by_what_it_contains() {
+    let s = scanner();
+    let (mut order, mut kept, mut out) = (Vec::new(), Vec::new(), Vec::new());
+    let f = |id: &str, start: u32, end: u32| Finding {
+        detector: index(id) as u16,
+        start,
+        end,
+    };
+    // IBAN (70) holds CN_BANK_CARD (75) and CREDIT_CARD (70).
+    let mut raw = vec![
+        f("IBAN", 0, 18),
+        f("CN_BANK_CARD", 2, 18),
+        f("CREDIT_CARD", 2, 18),
+    ];
+    s.resolve(&mut raw, &mut order, &mut kept, &mut out);
+    assert_eq!(out, [f("IBAN", 0, 18)]);
+    // Only spans wholly inside count: a partial overlap is decided by
+    // priority alone, and the card keeps the bytes it shares.
+    let mut raw = vec![f("IBAN", 0, 18), f("CN_BANK_CARD", 10, 26)];
+    out.clear();
+    s.resolve(&mut raw, &mut order, &mut kept, &mut out);
+    assert_eq!(out, [f("CN_BANK_CARD", 10, 26)]);
+    // A container below VALIDATED_PRIORITY is not raised.
+    let mut raw = vec![f("GENERIC_SECRET", 0, 47), f("GITHUB_TOKEN", 7, 47)];
+    out.clear();
+    s.resolve(&mut raw, &mut order, &mut kept, &mut out);
+    assert_eq!(out, [f("GITHUB_TOKEN", 7, 47)]);
+    // The same span is never "inside": priority decides.
+    let mut raw = vec![f("CREDIT_CARD", 5, 21), f("CN_BANK_CARD", 5, 21)];
+    out.clear();
+    s.resolve(&mut raw, &mut order, &mut kept, &mut out);
+    assert_eq!(out, [f("CN_BANK_CARD", 5, 21)]);
+    // A raised container that loses to a higher neighbour frees what it
+    // held: the inner finding is judged on its own again.
+    let mut raw = vec![
+        f("PRIVATE_KEY", 0, 4),
+        f("IBAN", 2, 20),
+        f("CN_BANK_CARD", 4, 20),
+    ];
+    out.clear();
+    s.resolve(&mut raw, &mut order, &mut kept, &mut out);
+    assert_eq!(out, [f("PRIVATE_KEY", 0, 4), f("CN_BANK_CARD", 4, 20)]);
+}
+
+#[test]
+fn cards_are_not_hex_or_calling_codes() {
+    // A BNetzA drama number whose 13 digits pass Luhn with a Visa prefix.
+    let phone = "Ruf an: +49 152 54599371 (Büro)";
+    assert!(found("CREDIT_CARD", phone).is_empty());
+    assert_eq!(scan(phone), [("PHONE", "+49 152 54599371".to_string())]);
+    assert_eq!(
+        found("CREDIT_CARD", "call 49 152 54599371 x"),
+        ["49 152 54599371"],
+        "without the + the digits are a Visa number"
+    );
+    for text in [
+        "request 45320151-1283-0366-b5e3-2a7c9d1f4e08 done",
+        "sha1 9f3e4532015112830366ab07c1d2e3f4a5b6c7d8 ok",
+        "digest DEADBEEF4532015112830366 ok",
+        "addr 0x4532015112830366 ok",
+    ] {
+        assert!(found("CREDIT_CARD", text).is_empty(), "{text}");
+        assert!(
+            scan(text).iter().all(|(id, _)| *id != "CREDIT_CARD"),
+            "{text}"
+        );
+    }
+    assert!(found("CN_BANK_CARD", "blob ab6222947514149674251cd ok").is_empty());
+    for text in [
+        "card 4532015112830366 ok",
+        "ref a1b2c3 card 4532 0151 1283 0366",
+        "Visa4532015112830366 ok",
+    ] {
+        assert_eq!(found("CREDIT_CARD", text).len(), 1, "{text}");
+    }
+}
+
+#[test]
 fn resolve_prefers_priority_then_length_then_index() {
     let s = scanner();
     let mut out = Vec::new();

@@ -946,6 +946,7 @@ pub const CN_BANK_CARD: Detector = Detector {
         "银行卡号 6222429871021577640",
         "银行卡号 6322927402200955573",
         "银行卡号 62220502624747335460",
+        "blob ab6222947514149674251cd",
     ],
 };
 
@@ -954,7 +955,7 @@ fn cn_bank_card(c: &Candidate<'_>) -> Option<Range<usize>> {
         return None;
     }
     let (d, n) = grouped_digits::<19>(c.value())?;
-    ids::cn_bank_card(&d[..n]).then(|| c.range())
+    (ids::cn_bank_card(&d[..n]) && super::card_surroundings_ok(c)).then(|| c.range())
 }
 
 pub const CN_USCC: Detector = Detector {

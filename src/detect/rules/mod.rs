@@ -6,6 +6,8 @@ pub mod ids;
 pub mod pii;
 pub mod secrets;
 
+use super::Candidate;
+
 /// Anchors of detectors whose every match contains a digit.
 pub const DIGITS: &[&str] = &["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
 
@@ -108,4 +110,53 @@ pub fn compact<const N: usize>(v: &str) -> Option<([u8; N], usize)> {
         }
     }
     Some((buf, n))
+}
+
+/// How far [`card_surroundings_ok`] follows a token glued to a card-shaped
+/// run, each way: past a UUID (36 characters) and a SHA-256 digest (64). A
+/// longer glued run is judged by this much of it, which keeps a megabyte of
+/// hex linear.
+const HEX_LOOK: usize = 72;
+
+/// Whether a card-shaped digit run stands where a card number can: not
+/// right after a `+` (a calling code: `+49 152 54599371` is a phone number
+/// whose 13 digits happen to pass Luhn), and not inside a hex string or a
+/// UUID (a digest or an id whose letters leave a Luhn-valid run of digits).
+///
+/// The run is inside a hex string when the letters and digits glued to it
+/// (`tx-9f3e4532...ab`: `9f3e`, `ab`), or the whole dash-joined token around
+/// it (a UUID), are hex digits with a letter `a`-`f` or a `0x` prefix.
+/// `Visa4111...` (not hex) and a card beside a hex word (not glued) stay
+/// cards.
+pub fn card_surroundings_ok(c: &Candidate<'_>) -> bool {
+    let b = c.text.as_bytes();
+    let (Some(head), Some(tail)) = (b.get(..c.start), b.get(c.end..)) else {
+        return false;
+    };
+    if head.last() == Some(&b'+') {
+        return false;
+    }
+    let in_token = |x: &&u8| x.is_ascii_alphanumeric() || **x == b'-';
+    let in_segment = |x: &&u8| x.is_ascii_alphanumeric();
+    let left = |glued: &dyn Fn(&&u8) -> bool| {
+        let n = head.iter().rev().take(HEX_LOOK).take_while(glued).count();
+        &head[head.len() - n..]
+    };
+    let right = |glued: &dyn Fn(&&u8) -> bool| {
+        let n = tail.iter().take(HEX_LOOK).take_while(glued).count();
+        &tail[..n]
+    };
+    !hex_around(left(&in_segment), right(&in_segment))
+        && !hex_around(left(&in_token), right(&in_token))
+}
+
+/// Whether the bytes glued left and right of a digit run make it part of a
+/// hex string: only hex digits (and dashes), with a letter or a leading
+/// `0x`.
+fn hex_around(left: &[u8], right: &[u8]) -> bool {
+    let prefixed = left.len() >= 2 && left[..2].eq_ignore_ascii_case(b"0x");
+    let left = if prefixed { &left[2..] } else { left };
+    let rest = || left.iter().chain(right);
+    rest().all(|x| x.is_ascii_hexdigit() || *x == b'-')
+        && (prefixed || rest().any(|x| x.is_ascii_alphabetic()))
 }

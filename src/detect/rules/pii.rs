@@ -2,7 +2,9 @@
 
 use std::ops::Range;
 
-use super::{alnum_upper, digits_only, grouped_digits, lower, split_3_2_4, DIGITS};
+use super::{
+    alnum_upper, card_surroundings_ok, digits_only, grouped_digits, lower, split_3_2_4, DIGITS,
+};
 use crate::detect::context::{bounded, char_after, char_before, is_word, near, WINDOW};
 use crate::detect::validators::{checksum, date, email, iban, ip, phone};
 use crate::detect::{Candidate, Category, Detector};
@@ -108,6 +110,7 @@ pub const PHONE: Detector = Detector {
         "Rome office: +39 06 2891 7554.",
         "Toronto: +1 416 411 7685 (office hours only)",
         "Fax the signed copy to +49 151 13606986 please.",
+        "Ruf an: +49 152 54599371 (Büro)",
     ],
     near_misses: &[
         "Order 4155552671 was shipped today.",
@@ -217,6 +220,8 @@ pub const CREDIT_CARD: Detector = Detector {
         "paid with 3782 822463 10005 today",
         "paid with 6200000000000005 today",
         "paid with 30569309025904 today",
+        "ref a1b2c3 card 4111 1111 1111 1111",
+        "Visa4111111111111111 on file",
     ],
     near_misses: &[
         "ref 1234567812345670 in the ledger",
@@ -227,6 +232,10 @@ pub const CREDIT_CARD: Detector = Detector {
         "paid with 4111 1111-1111 1111 today",
         "id 94111111111111111 x",
         "ref -4111111111111111",
+        "request 45320151-1283-0366-b5e3-2a7c9d1f4e08 done",
+        "digest DEADBEEF4111111111111111 ok",
+        "addr 0x4111111111111111",
+        "Ruf an: +49 152 54599371 (Büro)",
     ],
 };
 
@@ -265,7 +274,8 @@ fn card_span(c: &Candidate<'_>) -> Option<Range<usize>> {
     }
     let (buf, n) = grouped_digits::<19>(c.value())?;
     let d = &buf[..n];
-    (n >= 12 && card_issuer_ok(d) && checksum::luhn(d)).then(|| c.range())
+    (n >= 12 && card_issuer_ok(d) && checksum::luhn(d) && card_surroundings_ok(c))
+        .then(|| c.range())
 }
 
 // ---------------------------------------------------------------- IBAN
@@ -274,10 +284,12 @@ pub const IBAN: Detector = Detector {
     id: "IBAN",
     category: Category::Pii,
     description:
-        "International Bank Account Number, compact or in groups separated by single spaces",
+        "International Bank Account Number, compact or grouped by single spaces, dashes or dots",
     // Only the start: the value's end depends on the country's length, and
-    // a spaced IBAN may end at any group boundary, so the validator walks on.
-    pattern: r"[A-Za-z]{2}[0-9]{2}",
+    // a grouped IBAN may end at any group boundary, so the validator walks
+    // on. A country code set apart from its check digits (`NO 93 8601 ...`)
+    // must be upper case: `at 12` or `no 10` in prose is not one.
+    pattern: r"[A-Za-z]{2}[0-9]{2}|[A-Z]{2}[ .\-][0-9]{2}",
     dfa_pattern: None,
     anchors: DIGITS,
     context: &[],
@@ -294,6 +306,15 @@ pub const IBAN: Detector = Detector {
         "transfer to BE68539007547034 please",
         "transfer to NO9386011117947 please",
         "pay DE89 3704 0044 0532 0130 00 then GB82 WEST 1234 5698 7654 32",
+        "Kontonummer NO 93 8601 1117947 (DNB)",
+        "IBAN ME 25 5050 0001 2345 6789 51.",
+        "cuenta ES15-0049-1806-9121-1186-9374 en euros",
+        "konto NO07.8380.08.06006, forfall i dag",
+        "konto NO93 8601 11 17947",
+        "cuenta ES91 2100 0418 45 0200051332",
+        "cuenta ES72 2013-0692-81-0201150993",
+        "konto NO 44 1850.05.14562",
+        "konto FO 62 6460 0001 6316 34",
     ],
     near_misses: &[
         "transfer to DE5137040044053201300 please",
@@ -302,8 +323,23 @@ pub const IBAN: Detector = Detector {
         "transfer to XX82WEST12345698765432 please",
         "transfer to XGB82WEST12345698765432 please",
         "transfer to GB82WEST123456987654321 please",
+        "Kontonummer NO 93 8601 1117948 (DNB)",
+        "konto no 93 8601 1117947",
+        "konto NO93  8601 1117 947",
+        "konto NO93 8601 1117 947-1",
+        "cuenta ES15-0049-1806-9121-1186-9374-2 en euros",
+        "konto NO07.8380.08.06006.5",
+        "konto NO07/8380/08/06006",
+        "konto NO07..8380.08.06006",
     ],
 };
+
+/// The separators people write inside an IBAN: spaces (the registry's
+/// print form), dashes (`ES15-0049-...`) and dots (Norwegian account
+/// numbers, `8380.08.06006`), one at a time and mixed within one value.
+fn iban_separator(b: u8) -> bool {
+    matches!(b, b' ' | b'-' | b'.')
+}
 
 fn iban_span(c: &Candidate<'_>) -> Option<Range<usize>> {
     if char_before(c.text, c.start).is_some_and(|p| p.is_ascii_alphanumeric()) {
@@ -311,6 +347,7 @@ fn iban_span(c: &Candidate<'_>) -> Option<Range<usize>> {
     }
     let bytes = c.text.as_bytes();
     let want = iban::country_length(bytes.get(c.start..c.start + 2)?)?;
+    let alnum_at = |i: usize| bytes.get(i).is_some_and(u8::is_ascii_alphanumeric);
     let mut buf = [0u8; 34];
     let mut n = 0usize;
     let mut i = c.start;
@@ -320,14 +357,20 @@ fn iban_span(c: &Candidate<'_>) -> Option<Range<usize>> {
             *buf.get_mut(n)? = b;
             n += 1;
             if n == want {
-                // The value must end here: the run either stops or goes on
-                // after a single space (a group boundary).
-                if bytes.get(i + 1).is_some_and(u8::is_ascii_alphanumeric) {
+                // The value must end here: the run stops, or a new word
+                // follows a separator. A dash or dot followed by a digit
+                // carries the number on, so it is longer than an IBAN.
+                let next = bytes.get(i + 1).copied();
+                if next.is_some_and(|x| x.is_ascii_alphanumeric())
+                    || (matches!(next, Some(b'-' | b'.'))
+                        && bytes.get(i + 2).is_some_and(u8::is_ascii_digit))
+                {
                     return None;
                 }
                 return iban::valid(&buf[..n]).then_some(c.start..i + 1);
             }
-        } else if !(b == b' ' && bytes.get(i + 1).is_some_and(u8::is_ascii_alphanumeric)) {
+        } else if !(iban_separator(b) && alnum_at(i + 1)) {
+            // Separators stand alone, between two characters of the value.
             return None;
         }
         i += 1;
@@ -728,6 +771,112 @@ mod tests {
         ] {
             assert!(!card_issuer_ok(bad.as_bytes()), "{bad}");
         }
+    }
+
+    /// The IBAN validator from a candidate at `start` (the pattern's match
+    /// is only the first four or five characters; the walk does the rest).
+    fn iban_at(text: &str, start: usize) -> Option<&str> {
+        let c = Candidate {
+            text,
+            start,
+            end: start + 4,
+        };
+        iban_span(&c).and_then(|r| text.get(r))
+    }
+
+    #[test]
+    fn iban_spellings() {
+        // python-stdnum's tests/test_iban.doctest spellings of valid IBANs.
+        for ok in [
+            "NO 93 8601 1117947",
+            "NO93 8601 1117 947",
+            "NO 19 4920 06 96270",
+            "NO 21 650 405 251 19",
+            "NO 402333 06 01019",
+            "NO 44 1850.05.14562",
+            "NO07.8380.08.06006",
+            "ME 25 5403 0000 2379 9201 09",
+            "ME 25510260797324001246",
+            "ES15-0049-1806-9121-1186-9374",
+            "ES72 2013-0692-81-0201150993",
+            "ES10 0075 0080 11 0600658108",
+            "MK072 5012 0000 0589 84",
+            "TL 38 008 00123456789101 57",
+            "MC11 1273 9000 7000 1111 1000 h79",
+        ] {
+            assert_eq!(iban_at(ok, 0), Some(ok), "{ok}");
+        }
+        // The value ends at the country's length; a word may follow.
+        assert_eq!(
+            iban_at("NO93 8601 1117 947 and more", 0),
+            Some("NO93 8601 1117 947")
+        );
+        assert_eq!(iban_at("NO9386011117947.pdf", 0), Some("NO9386011117947"));
+        assert_eq!(iban_at("NO9386011117947.", 0), Some("NO9386011117947"));
+        // A space and a digit start the next word (as before dashes and
+        // dots were separators too).
+        assert_eq!(iban_at("NO9386011117947 0", 0), Some("NO9386011117947"));
+        for bad in [
+            "NO93 8601 1117 947-1", // a dash and a digit carry the number on
+            "NO93 8601 1117 947.5", // so do a dot and a digit
+            "NO93  8601 1117 947",  // two separators in a row
+            "NO93 -8601 1117 947",  // two different ones
+            "NO93 8601 1117 94",    // one short
+            "NO93 8601 1117 948",   // mod 97
+            "NO93/8601/1117/947",   // not a separator
+            "NO93 8601 1117 947x",  // glued to a longer word
+        ] {
+            assert_eq!(iban_at(bad, 0), None, "{bad}");
+        }
+        // Any grouping: the characters decide, not where the gaps fall.
+        assert_eq!(
+            iban_at("NO93 8601 1117 94 7", 0),
+            Some("NO93 8601 1117 94 7")
+        );
+        assert_eq!(iban_at("xNO9386011117947", 1), None);
+        assert_eq!(iban_at("-NO9386011117947", 1), Some("NO9386011117947"));
+    }
+
+    fn surroundings_ok(text: &str, value: &str) -> bool {
+        let start = text.find(value).expect("value in text");
+        card_surroundings_ok(&Candidate {
+            text,
+            start,
+            end: start + value.len(),
+        })
+    }
+
+    #[test]
+    fn card_surroundings() {
+        let card = "4532015112830366";
+        for (text, ok) in [
+            ("card 4532015112830366 ok", true),
+            ("4532015112830366", true),
+            ("Visa4532015112830366", true),
+            ("4532015112830366-EXP", true),
+            ("cafe 4532015112830366 babe", true),
+            ("deadbeef4532015112830366", false),
+            ("4532015112830366abc", false),
+            ("DEADBEEF4532015112830366", false),
+            ("0x4532015112830366", false),
+            ("0X4532015112830366", false),
+            ("+4532015112830366", false),
+            ("tx-9f3e4532015112830366ab", false),
+        ] {
+            assert_eq!(surroundings_ok(text, card), ok, "{text}");
+        }
+        // A UUID whose first three groups are digits.
+        let uuid = "45320151-1283-0366-b5e3-2a7c9d1f4e08";
+        assert!(!surroundings_ok(uuid, "45320151-1283-0366"));
+        assert!(surroundings_ok(
+            "45320151-1283-0366 b5e3",
+            "45320151-1283-0366"
+        ));
+        // A hex run longer than the look-ahead is still hex.
+        let long = format!("{}{card}", "ab".repeat(100));
+        assert!(!surroundings_ok(&long, card));
+        let long = format!("xyz{}{card}", "ab".repeat(100));
+        assert!(!surroundings_ok(&long, card));
     }
 
     #[test]

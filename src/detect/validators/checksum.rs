@@ -172,6 +172,11 @@ mod tests {
             luhn(b"0000000000000000"),
             "all zeros pass Luhn; the issuer rule rejects them"
         );
+        assert!(
+            luhn(b"6264600001631634"),
+            "the digits of the registry's Faroese IBAN FO6264600001631634 \
+             are a 62-prefixed Luhn number: overlap resolution decides"
+        );
         assert!(!luhn(b"4111111111111112"));
         assert!(!luhn(b"79927398710"));
         assert!(!luhn(b""));
@@ -183,6 +188,7 @@ mod tests {
         assert!(iban_mod97(b"GB82WEST12345698765432"));
         assert!(iban_mod97(b"gb82west12345698765432"));
         assert!(iban_mod97(b"BE68539007547034"));
+        assert!(iban_mod97(b"FO6264600001631634"));
         assert!(!iban_mod97(b"GB82WEST12345698765433"));
         assert!(!iban_mod97(b"GB82 WEST"));
         assert!(!iban_mod97(b"GB82"));
