@@ -8,6 +8,8 @@ pub mod chunk;
 pub mod config;
 pub mod detect;
 pub mod fields;
+pub mod keys;
+pub mod mask;
 pub mod pipeline;
 pub mod report;
 pub mod source;

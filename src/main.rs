@@ -3,6 +3,8 @@
 //! Exit codes: 0 every gate passed (or the check succeeded), 1 a gate failed
 //! (or a report does not verify), 2 usage or input error.
 
+mod cli;
+
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -65,6 +67,8 @@ enum Bias {
 enum Command {
     /// Scan files or directories and write the signed Article 10 report.
     Scan(Box<ScanArgs>),
+    /// Write masked copies of a corpus, same format, only the found spans changed.
+    Mask(Box<cli::mask::MaskArgs>),
     /// Check a report's HMAC signature with SCOUR_SIGNING_KEY.
     VerifyReport {
         /// The report JSON file.
@@ -155,6 +159,7 @@ fn main() -> ExitCode {
     };
     let res = match cli.command {
         Command::Scan(args) => scan(*args),
+        Command::Mask(args) => cli::mask::mask(*args),
         Command::VerifyReport { report } => verify_report(&report),
         Command::Rules { format, config } => rules(format, config.as_deref()),
     };

@@ -232,6 +232,7 @@ impl ChunkMap for ReportMap {
         &self,
         _file: usize,
         chunk: &Chunk,
+        _raw: crate::source::Raw<'_>,
         found: &[ValueFinding],
         worker: &mut Worker,
     ) -> ReportPart {

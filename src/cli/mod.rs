@@ -1,0 +1,3 @@
+//! One module per command that outgrew `main.rs`.
+
+pub mod mask;
