@@ -22,9 +22,10 @@ use crate::chunk::Chunk;
 use crate::detect::Detector;
 use crate::fields::FieldRules;
 use crate::pipeline::{ChunkMap, Sink, ValueFinding, Worker};
+use crate::source::parquet_write::{rewrite, BatchEdits};
 use crate::source::produce::FileTail;
 use crate::source::splice::{splice_job, Edit};
-use crate::source::{Raw, SourceFile};
+use crate::source::{Format, Raw, SourceFile};
 
 pub use replace::{Mode, Replacer};
 
@@ -74,6 +75,8 @@ pub struct MaskPart {
     problems: u64,
     /// The chunk's piece of the output, compressed like the input.
     bytes: Vec<u8>,
+    /// A Parquet batch's edits (its file is rewritten when complete).
+    batch: Option<BatchEdits>,
     /// (line, chunk-local row, message) when the chunk could not be masked.
     error: Option<(Option<u64>, Option<u64>, String)>,
 }
@@ -102,6 +105,7 @@ impl ChunkMap for MaskMap {
             masked: Vec::new(),
             problems: chunk.errors.len() as u64,
             bytes: Vec::new(),
+            batch: None,
             error: None,
         };
         let mut counts: BTreeMap<u16, u64> = BTreeMap::new();
@@ -127,11 +131,24 @@ impl ChunkMap for MaskMap {
         part.masked = counts.into_iter().collect();
         edits.sort_by_key(|e| (e.value, e.start));
         let Raw::Job(job) = raw else {
-            part.error = Some((
-                None,
-                None,
-                "Parquet files cannot be masked yet; not written".into(),
-            ));
+            if let Some(e) = chunk.errors.first() {
+                part.error = Some((None, None, e.message.clone()));
+                return part;
+            }
+            let lengths = edits
+                .iter()
+                .map(|e| {
+                    chunk
+                        .values
+                        .get(e.value as usize)
+                        .map_or(0, |v| v.end - v.start)
+                })
+                .collect();
+            part.batch = Some(BatchEdits {
+                values: chunk.values.len() as u32,
+                edits,
+                lengths,
+            });
             return part;
         };
         let mut out = Vec::new();
@@ -155,6 +172,9 @@ pub struct MaskSink {
     detectors: Vec<&'static Detector>,
     rules: FieldRules,
     current: Option<(usize, OutFile)>,
+    /// The Parquet file being read: its batches so far and their edits.
+    batches: u64,
+    parquet_edits: BTreeMap<u64, BatchEdits>,
     pub results: Vec<FileResult>,
 }
 
@@ -172,6 +192,44 @@ impl MaskSink {
             detectors,
             rules,
             current: None,
+            batches: 0,
+            parquet_edits: BTreeMap::new(),
+        }
+    }
+
+    /// Writes a Parquet file's copy once all its batches are in.
+    fn rewrite_parquet(&mut self, file: usize) {
+        let edits = std::mem::take(&mut self.parquet_edits);
+        self.batches = 0;
+        let target = &self.targets[file];
+        let out = match OutFile::create(&target.output) {
+            Ok(o) => o,
+            Err(e) => {
+                let msg = format!("{}: cannot create: {e}", target.output.display());
+                self.fail(file, msg);
+                return;
+            }
+        };
+        let res = rewrite(
+            &target.input.path,
+            out,
+            crate::pipeline::PARQUET_BATCH_ROWS,
+            &self.rules,
+            &edits,
+        );
+        match res {
+            Ok((out, rows)) if rows == self.results[file].rows => match out.commit() {
+                Ok(done) => self.results[file].output = Some(done),
+                Err(e) => self.fail(file, format!("cannot publish: {e}")),
+            },
+            Ok((_, rows)) => self.fail(
+                file,
+                format!(
+                    "{rows} rows written, {} scanned; not written",
+                    self.results[file].rows
+                ),
+            ),
+            Err(e) => self.fail(file, format!("cannot write the copy: {e}")),
         }
     }
 
@@ -233,6 +291,13 @@ impl Sink for MaskSink {
         if !res.errors.is_empty() {
             return;
         }
+        if let Some(b) = part.batch {
+            if !b.edits.is_empty() {
+                self.parquet_edits.insert(self.batches, b);
+            }
+            self.batches += 1;
+            return;
+        }
         if let Some((line, row, message)) = part.error {
             let at = match (line, row) {
                 (Some(l), Some(r)) => format!("line {l}, row {}: ", r + row_base + 1),
@@ -265,6 +330,12 @@ impl Sink for MaskSink {
         }
         if !self.results[file].errors.is_empty() {
             self.current = None;
+            self.parquet_edits.clear();
+            self.batches = 0;
+            return;
+        }
+        if self.targets[file].input.format == Format::Parquet {
+            self.rewrite_parquet(file);
             return;
         }
         // A file with no records still gets its (empty) copy.

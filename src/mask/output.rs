@@ -44,6 +44,16 @@ impl OutFile {
     }
 }
 
+impl Write for OutFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        OutFile::write(self, buf)?;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.writer().flush()
+    }
+}
+
 /// `data` as a self-contained piece of a file compressed with `c`: a gzip
 /// member or a zstd frame (a file of several is a valid stream of either),
 /// so pieces compress on the workers, in parallel, and the output does not

@@ -8,6 +8,7 @@
 pub mod discover;
 pub mod jsonwalk;
 pub mod parquet;
+pub mod parquet_write;
 pub mod parse;
 pub mod produce;
 pub mod splice;

@@ -253,7 +253,7 @@ impl RowCtx<'_> {
 }
 
 /// `text` with the edits' spans replaced.
-fn apply(text: &str, edits: &[Edit]) -> Result<String, String> {
+pub fn apply(text: &str, edits: &[Edit]) -> Result<String, String> {
     let mut out = String::with_capacity(text.len());
     let mut at = 0;
     for e in edits {
