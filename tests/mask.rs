@@ -714,3 +714,56 @@ mod parquet_files {
         assert!(m["totals"]["masked"]["EMAIL"].as_u64().unwrap() >= 8);
     }
 }
+
+#[test]
+fn surrogates_keep_the_shape_and_are_found_by_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.txt");
+    fs::write(
+        &input,
+        "mail Jane.Doe@example.com, card 4111 1111 1111 1111, iban DE89 3704 0044 0532 0130 00, call +44 20 7946 0958\n",
+    )
+    .unwrap();
+    let mask = |out: &str, key: &str| -> String {
+        let out = dir.path().join(out);
+        run(
+            bin()
+                .arg("mask")
+                .arg(&input)
+                .arg("--out")
+                .arg(&out)
+                .args(["--mode", "surrogate"])
+                .env("SCOUR_PSEUDONYM_KEY", key),
+            0,
+        );
+        assert_eq!(manifest(&out)["mode"], "surrogate");
+        fs::read_to_string(out.join("in.txt")).unwrap()
+    };
+    let (a, b, c) = (mask("a", "k1"), mask("b", "k1"), mask("c", "k2"));
+    assert_eq!(a, b);
+    assert_ne!(a, c);
+    let re = Regex::new(
+        r"^mail [a-z]{4}\.[a-z]{3}@[a-z]{7}\.invalid, card \d{4} \d{4} \d{4} \d{4}, iban DE\d\d \d{4} \d{4} \d{4} \d{4} \d\d, call \[PHONE\]\n$",
+    )
+    .unwrap();
+    assert!(re.is_match(a.as_bytes()), "{a}");
+    assert!(!a.contains("4111 1111") && !a.contains("3704 0044"), "{a}");
+    // Nothing in the output is found by scan.
+    let o = bin()
+        .arg("scan")
+        .arg(dir.path().join("a"))
+        .output()
+        .unwrap();
+    let r: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(r["findings_total"], 0, "{}", r["detectors"]);
+    // No key: exit 2.
+    run(
+        bin()
+            .arg("mask")
+            .arg(&input)
+            .arg("--out")
+            .arg(dir.path().join("d"))
+            .args(["--mode", "surrogate"]),
+        2,
+    );
+}

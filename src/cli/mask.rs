@@ -24,6 +24,10 @@ pub enum MaskMode {
     Placeholder,
     /// [EMAIL:<16 hex>], keyed: one value, one pseudonym (needs a key).
     Pseudonym,
+    /// A keyed stand-in of the same shape that belongs to no one (e-mail
+    /// under .invalid, cards and ids with a wrong check digit); the
+    /// placeholder for other types and for secrets (needs a key).
+    Surrogate,
     /// The span is removed.
     Redact,
 }
@@ -155,6 +159,7 @@ pub fn mask(args: MaskArgs) -> Result<u8> {
     let mode = match args.mode {
         MaskMode::Placeholder => Mode::Placeholder,
         MaskMode::Pseudonym => Mode::Pseudonym,
+        MaskMode::Surrogate => Mode::Surrogate,
         MaskMode::Redact => Mode::Redact,
     };
     let out_dir = check_out_dir(&args.out, &args.paths)?;

@@ -12,6 +12,7 @@
 pub mod manifest;
 pub mod output;
 pub mod replace;
+pub mod surrogate;
 pub mod verify;
 
 use std::collections::BTreeMap;
@@ -82,14 +83,15 @@ pub struct MaskPart {
 }
 
 /// The worker side: findings → edits → the format's writer.
-pub struct MaskMap {
+pub struct MaskMap<'s> {
+    scanner: &'s crate::detect::Scanner,
     targets: Arc<Vec<Target>>,
     plan: Arc<MaskPlan>,
     detectors: Vec<&'static Detector>,
     rules: FieldRules,
 }
 
-impl ChunkMap for MaskMap {
+impl ChunkMap for MaskMap<'_> {
     type Part = MaskPart;
 
     fn map(
@@ -98,7 +100,7 @@ impl ChunkMap for MaskMap {
         chunk: &Chunk,
         raw: Raw<'_>,
         found: &[ValueFinding],
-        _worker: &mut Worker,
+        worker: &mut Worker,
     ) -> MaskPart {
         let mut part = MaskPart {
             rows: chunk.rows.len() as u64,
@@ -118,13 +120,28 @@ impl ChunkMap for MaskMap {
             let Some(v) = chunk.values.get(f.value as usize) else {
                 continue;
             };
-            let value = chunk.value_text(v).get(f.finding.range()).unwrap_or("");
             let detector = self.detectors[d as usize];
+            let scanner = self.scanner;
+            let mut found = Vec::new();
+            // A surrogate must not be found by any detector where it stands.
+            let mut accept = |t: &str, span: std::ops::Range<usize>| {
+                found.clear();
+                scanner.scan(t, &mut worker.scan, &mut found);
+                !found
+                    .iter()
+                    .any(|f| (f.start as usize) < span.end && f.end as usize > span.start)
+            };
+            let text = self.plan.replacer.replacement(
+                detector,
+                chunk.value_text(v),
+                f.finding.range(),
+                &mut accept,
+            );
             edits.push(Edit {
                 value: f.value,
                 start: f.finding.start,
                 end: f.finding.end,
-                text: self.plan.replacer.replacement(detector, value),
+                text,
             });
             *counts.entry(d).or_insert(0) += 1;
         }
@@ -166,7 +183,8 @@ impl ChunkMap for MaskMap {
 }
 
 /// The merging side: pieces streamed into the output files, in order.
-pub struct MaskSink {
+pub struct MaskSink<'s> {
+    scanner: &'s crate::detect::Scanner,
     targets: Arc<Vec<Target>>,
     plan: Arc<MaskPlan>,
     detectors: Vec<&'static Detector>,
@@ -178,14 +196,16 @@ pub struct MaskSink {
     pub results: Vec<FileResult>,
 }
 
-impl MaskSink {
+impl<'s> MaskSink<'s> {
     pub fn new(
+        scanner: &'s crate::detect::Scanner,
         targets: Vec<Target>,
         plan: MaskPlan,
         detectors: Vec<&'static Detector>,
         rules: FieldRules,
-    ) -> MaskSink {
+    ) -> MaskSink<'s> {
         MaskSink {
+            scanner,
             results: vec![FileResult::default(); targets.len()],
             targets: Arc::new(targets),
             plan: Arc::new(plan),
@@ -268,11 +288,12 @@ impl MaskSink {
     }
 }
 
-impl Sink for MaskSink {
-    type Map = MaskMap;
+impl<'s> Sink for MaskSink<'s> {
+    type Map = MaskMap<'s>;
 
-    fn mapper(&self) -> MaskMap {
+    fn mapper(&self) -> MaskMap<'s> {
         MaskMap {
+            scanner: self.scanner,
             targets: self.targets.clone(),
             plan: self.plan.clone(),
             detectors: self.detectors.clone(),
@@ -376,6 +397,7 @@ pub fn mask_and_verify(
 ) -> Result<Vec<FileResult>, rayon::ThreadPoolBuildError> {
     let inputs: Vec<SourceFile> = targets.iter().map(|t| t.input.clone()).collect();
     let mut sink = MaskSink::new(
+        scanner,
         targets,
         plan,
         scanner.detectors().to_vec(),
