@@ -138,6 +138,7 @@ fn pipeline(c: &mut Criterion) {
     let job = Job::Lines {
         format: Format::Jsonl,
         data,
+        lead: 0,
         first_line: 0,
     };
     let rules = FieldRules::default();

@@ -2,7 +2,7 @@
 # Benchmark `scour scan` on a generated corpus, next to `rg -c` in the same run.
 #
 #   scripts/bench.sh SIZE_MB [--format jsonl|csv|txt|json|parquet] [--threads N]
-#                            [--seed S] [--runs R]
+#                            [--seed S] [--runs R] [--command scan|mask]
 #
 # Builds scour (cargo build --release) in the repository holding this script,
 # generates bench-data/corpus-<SIZE>mb-s<SEED>.<FORMAT> (reused when it exists
@@ -15,7 +15,11 @@
 #   taskset -c 0 scour ... --threads 1                        (the same, on one core)
 # and prints medians, MB/s (10^6 bytes of FILE / wall second), rows/s, peak RSS
 # and a summary block to paste into a note. scour exiting 1 (a gate failed) is
-# normal here.
+# normal here. --command mask also times, after those,
+#   scour mask FILE --out TMPDIR --quiet --threads N           (R runs)
+#   scour mask ... --threads 1                                (R runs; 1 if slow)
+# and prints mask's throughput as a share of scan's from the same run (mask
+# includes its built-in re-scan of the copy).
 #
 # Environment:
 #   SCOUR_BIN=/path/to/binary  time this binary instead; skips cargo build (the
@@ -26,12 +30,12 @@
 
 set -uo pipefail
 
-usage() { sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 die() { echo "bench.sh: $*" >&2; exit 2; }
 log() { echo ">> $*" >&2; }
 
 # ---------------------------------------------------------------- arguments
-SIZE="" FORMAT=jsonl THREADS="" SEED=42 RUNS=3
+SIZE="" FORMAT=jsonl THREADS="" SEED=42 RUNS=3 COMMAND=scan
 while [ $# -gt 0 ]; do
   case "$1" in
     --format) FORMAT=${2:-}; shift 2 || usage ;;
@@ -42,6 +46,8 @@ while [ $# -gt 0 ]; do
     --seed=*) SEED=${1#*=}; shift ;;
     --runs) RUNS=${2:-}; shift 2 || usage ;;
     --runs=*) RUNS=${1#*=}; shift ;;
+    --command) COMMAND=${2:-}; shift 2 || usage ;;
+    --command=*) COMMAND=${1#*=}; shift ;;
     -h|--help) usage ;;
     -*) echo "unknown option: $1" >&2; usage ;;
     *) [ -z "$SIZE" ] || usage; SIZE=$1; shift ;;
@@ -52,6 +58,7 @@ done
 case "$FORMAT" in jsonl|csv|txt|json|parquet) ;; *) die "--format must be jsonl, csv, txt, json or parquet" ;; esac
 [[ $SEED =~ ^[0-9]+$ ]] || die "--seed must be a non-negative integer"
 [[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "--runs must be a positive integer"
+case "$COMMAND" in scan|mask) ;; *) die "--command must be scan or mask" ;; esac
 NPROC=$(nproc)
 THREADS=${THREADS:-$NPROC}
 [[ $THREADS =~ ^[1-9][0-9]*$ ]] || die "--threads must be a positive integer"
@@ -165,16 +172,20 @@ fmt3() { local out="" x; for x in "$@"; do out="$out${out:+/}$(printf '%.3f' "$x
 
 FAILED=0
 # scour_runs TAG THREADS N [PREFIX...]: runs scour N times (under PREFIX,
-# e.g. taskset); fills S_WALLS, S_RSS_MAX, S_RC, S_CPU
+# e.g. taskset); fills S_WALLS, S_RSS_MAX, S_RC, S_CPU. RUN_CMD=mask times
+# `scour mask` into $WORK/masked instead of `scour scan`.
+RUN_CMD=scan
 scour_runs() {
   local tag=$1 th=$2 n=$3 i
   shift 3
   S_WALLS=() S_CPUS=() S_RSS_MAX=0 S_RC=""
+  local what=(scan "$FILE" --quiet --output /dev/null --threads "$th")
+  [ "$RUN_CMD" = mask ] && what=(mask "$FILE" --out "$WORK/masked" --quiet --threads "$th")
   for ((i = 1; i <= n; i++)); do
-    run_timed "$tag$i" "$@" "$BIN" scan "$FILE" --quiet --output /dev/null --threads "$th"
+    run_timed "$tag$i" "$@" "$BIN" "${what[@]}"
     if [ $SIGNALED -eq 1 ] || { [ $RC -ne 0 ] && [ $RC -ne 1 ]; }; then
       echo "bench.sh: scour failed (exit $RC$([ $SIGNALED -eq 1 ] && echo ', killed by a signal'))" >&2
-      echo "--- $BIN scan $FILE --quiet --output /dev/null --threads $th: stderr (tail)" >&2
+      echo "--- $BIN ${what[*]}: stderr (tail)" >&2
       tail -n 20 "$WORK/$tag$i.err" >&2
       grep '^Command ' "$WORK/$tag$i.time" >&2
       FAILED=1
@@ -268,6 +279,31 @@ if [ "$THREADS" -ne 1 ] && command -v taskset >/dev/null 2>&1; then
   CORE_LINE="scour 1c: --threads 1 on one core (taskset -c 0)  median $(printf '%.3f' "$C1_MED") s of $N1  $(mbps "$C1_MED") MB/s  speed-up ${THREADS}t/1 core = ${C1_SPEEDUP}x"
 fi
 
+# ---------------------------------------------------------------- scour mask
+MASK_LINES=""
+if [ "$COMMAND" = mask ]; then
+  RUN_CMD=mask
+  scour_runs mask "$THREADS" "$RUNS" || exit 1
+  MK_MED=$(median "${S_WALLS[@]}"); MK_WALLS=("${S_WALLS[@]}")
+  MK_CPU=$(median "${S_CPUS[@]}")
+  MK_RSS_MB=$(awk -v k="$S_RSS_MAX" 'BEGIN{printf "%.1f", k*1024/1e6}')
+  MK_RC=$S_RC
+  MK_SHARE=$(awk -v a="$SC_MED" -v b="$MK_MED" 'BEGIN{ if (b > 0) printf "%.0f", 100*a/b; else print "n/a" }')
+  RESIDUAL=$(python3 -c 'import json, sys; t = json.load(open(sys.argv[1]))["totals"]; print(t["masked_total"], "masked,", t["residual_total"], "residual")' \
+    "$WORK/masked/mask_manifest.json" 2>/dev/null || echo "manifest unreadable")
+  N1M=$(awk -v s="$MK_MED" -v r="$RUNS" 'BEGIN{ print (s * '"$THREADS"' < 20 ? r : 1) }')
+  if [ "$THREADS" -ne 1 ]; then
+    scour_runs mask1t 1 "$N1M" || exit 1
+    M1_MED=$(median "${S_WALLS[@]}")
+  else
+    N1M=${#MK_WALLS[@]} M1_MED=$MK_MED
+  fi
+  M1_SPEEDUP=$(awk -v a="$M1_MED" -v b="$MK_MED" 'BEGIN{ if (b > 0) printf "%.2f", a/b; else print "n/a" }')
+  MASK_LINES="mask    : --threads $THREADS  median $(printf '%.3f' "$MK_MED") s of ${#MK_WALLS[@]} ($(fmt3 "${MK_WALLS[@]}"))  $(mbps "$MK_MED") MB/s  $(rps "$MK_MED") rows/s  peak RSS $MK_RSS_MB MB  cpu ${MK_CPU} s  exit $MK_RC  ($RESIDUAL)
+mask 1t : --threads 1  median $(printf '%.3f' "$M1_MED") s of $N1M  $(mbps "$M1_MED") MB/s  speed-up ${THREADS}t/1t = ${M1_SPEEDUP}x
+mask/scan: mask throughput = ${MK_SHARE} % of scan's (same run, --threads $THREADS; mask re-scans its copy)"
+fi
+
 # ---------------------------------------------------------------- summary
 CPU_MODEL=$(awk -F': *' '/^model name/ {print $2; exit}' /proc/cpuinfo 2>/dev/null)
 [ -n "$CPU_MODEL" ] || CPU_MODEL=$(uname -m)
@@ -296,6 +332,7 @@ scour   : --threads $THREADS  median $(printf '%.3f' "$SC_MED") s of ${#SC_WALLS
 scour 1t: --threads 1  median $(printf '%.3f' "$S1_MED") s of $N1  $S1_MBPS MB/s  $(rps "$S1_MED") rows/s  speed-up ${THREADS}t/1t = ${SPEEDUP}x${CORE_LINE:+
 $CORE_LINE}
 rg -c   : 6 patterns   median ${RG_MED:-n/a} s of $RUNS  $RG_MBPS MB/s  $([ -n "$RG_MED" ] && rps "$RG_MED" || echo n/a) rows/s  ($RG_VER, 1 file = 1 thread, $RG_LINES matching lines$RG_NOTE)
-ratio   : scour/rg throughput = ${RATIO}x$RATIO_NOTE
+ratio   : scour/rg throughput = ${RATIO}x$RATIO_NOTE${MASK_LINES:+
+$MASK_LINES}
 EOF
 exit $FAILED

@@ -48,6 +48,11 @@ pub struct RowMeta {
     /// The row could not be parsed; its raw bytes were scanned as text under
     /// the `<raw>` path so that nothing in it goes unseen.
     pub malformed: bool,
+    /// Byte range of the record in its job's data (text formats; 0..0 for
+    /// Parquet), line terminator excluded: writers splice inside it and
+    /// copy everything else.
+    pub raw_start: u32,
+    pub raw_end: u32,
 }
 
 /// A problem with the input, located as precisely as the format allows.

@@ -1,12 +1,12 @@
-//! The pseudonym key and the one reference it makes per value.
+//! The pseudonym key and the one reference function built on it.
 //!
-//! The first 16 hex digits of HMAC-SHA256(key, detector id ‖ 0x00 ‖
-//! normalised value) is a value's pseudonym in masked output, a subject's
-//! reference in hits and receipts, and a finding's fingerprint in the
-//! findings file, SARIF and baselines: one function, so that a person found
-//! in one output can be looked up in all the others, and no raw identifier
-//! is ever written. An unkeyed hash is never written: the space of card
-//! numbers or phones is small enough to reverse one.
+//! A value's reference is the first 16 hex digits of HMAC-SHA256(key,
+//! detector id ‖ 0x00 ‖ normalised value). It is the value's pseudonym in
+//! masked output and, later, a subject's reference in hits, receipts and the
+//! audit log and a finding's fingerprint: one function, so that a person
+//! found anywhere can be looked up everywhere, without a raw identifier or
+//! an unkeyed hash (a card's or phone's space is small enough to reverse)
+//! ever being written.
 
 use std::fs;
 use std::io::{self, Write};
@@ -17,8 +17,19 @@ use sha2::{Digest, Sha256};
 
 use crate::detect::Detector;
 
-/// Environment variable holding the pseudonym key (its UTF-8 bytes).
-pub const KEY_ENV: &str = "SCOUR_PSEUDONYM_KEY";
+/// The environment variable holding the pseudonym key (its UTF-8 bytes).
+pub const PSEUDONYM_KEY_ENV: &str = "SCOUR_PSEUDONYM_KEY";
+
+/// Keys pseudonyms, surrogates, subject references and fingerprints.
+/// Never printed or written: [`PseudonymKey::id`] names it instead.
+#[derive(Clone)]
+pub struct PseudonymKey(Vec<u8>);
+
+impl std::fmt::Debug for PseudonymKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PseudonymKey({})", self.id())
+    }
+}
 
 /// Why no key could be had.
 #[derive(Debug, thiserror::Error)]
@@ -39,107 +50,92 @@ pub enum KeyError {
     Empty { path: String },
 }
 
-/// Where a key came from, for the one line a command prints about it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum KeySource {
-    Env,
-    File,
-    /// A key file that did not exist and was created.
-    Created,
-}
+impl PseudonymKey {
+    /// A key from its bytes; `None` when empty.
+    pub fn from_bytes(bytes: impl Into<Vec<u8>>) -> Option<PseudonymKey> {
+        let b = bytes.into();
+        (!b.is_empty()).then_some(PseudonymKey(b))
+    }
 
-/// The pseudonym key: `key_file`'s bytes (without a trailing newline) when
-/// given, else `SCOUR_PSEUDONYM_KEY`. A missing `key_file` is created with
-/// 32 random bytes as 64 hex digits, mode 0600, when `create` is set.
-/// `Ok(None)` when there is none: callers that need one exit 2.
-pub fn pseudonym_key(
-    key_file: Option<&Path>,
-    create: bool,
-) -> Result<Option<(Vec<u8>, KeySource)>, KeyError> {
-    if let Some(path) = key_file {
-        let shown = || path.display().to_string();
-        return match fs::read(path) {
+    /// `SCOUR_PSEUDONYM_KEY`, or `None` if unset or empty.
+    pub fn from_env() -> Option<PseudonymKey> {
+        Self::from_bytes(std::env::var_os(PSEUDONYM_KEY_ENV)?.into_encoded_bytes())
+    }
+
+    /// The key in `path` (its bytes without a trailing newline). A missing
+    /// file is created with 32 random bytes as 64 hex digits, mode 0600;
+    /// the flag says it was.
+    pub fn from_file_or_create(path: &Path) -> Result<(PseudonymKey, bool), KeyError> {
+        let shown = path.display().to_string();
+        match fs::read(path) {
             Ok(mut bytes) => {
-                while bytes.last().is_some_and(|&b| b == b'\n' || b == b'\r') {
+                if bytes.last() == Some(&b'\n') {
                     bytes.pop();
+                    if bytes.last() == Some(&b'\r') {
+                        bytes.pop();
+                    }
                 }
-                if bytes.is_empty() {
-                    return Err(KeyError::Empty { path: shown() });
+                let key = Self::from_bytes(bytes).ok_or(KeyError::Empty { path: shown })?;
+                Ok((key, false))
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                let create = |e| KeyError::Create {
+                    path: shown.clone(),
+                    source: e,
+                };
+                let mut raw = [0u8; 32];
+                getrandom::fill(&mut raw).map_err(|e| create(io::Error::other(e.to_string())))?;
+                let text = hex::encode(raw);
+                let mut opts = fs::OpenOptions::new();
+                opts.write(true).create_new(true);
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::OpenOptionsExt;
+                    opts.mode(0o600);
                 }
-                Ok(Some((bytes, KeySource::File)))
+                let mut f = opts.open(path).map_err(create)?;
+                f.write_all(text.as_bytes())
+                    .and_then(|()| f.write_all(b"\n"))
+                    .and_then(|()| f.sync_all())
+                    .map_err(create)?;
+                Ok((PseudonymKey(text.into_bytes()), true))
             }
-            Err(e) if e.kind() == io::ErrorKind::NotFound && create => {
-                let key = create_key_file(path).map_err(|source| KeyError::Create {
-                    path: shown(),
-                    source,
-                })?;
-                Ok(Some((key, KeySource::Created)))
-            }
-            Err(source) => Err(KeyError::Read {
-                path: shown(),
-                source,
+            Err(e) => Err(KeyError::Read {
+                path: shown,
+                source: e,
             }),
-        };
-    }
-    let env = std::env::var_os(KEY_ENV).map(|v| v.into_encoded_bytes());
-    Ok(env.filter(|k| !k.is_empty()).map(|k| (k, KeySource::Env)))
-}
-
-fn create_key_file(path: &Path) -> io::Result<Vec<u8>> {
-    let mut raw = [0u8; 32];
-    getrandom::fill(&mut raw).map_err(|e| io::Error::other(e.to_string()))?;
-    let key = hex::encode(raw).into_bytes();
-    let mut opts = fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts.open(path)?;
-    f.write_all(&key)?;
-    f.write_all(b"\n")?;
-    f.sync_all()?;
-    Ok(key)
-}
-
-/// A key's public name: the first 16 hex digits of its SHA-256. Says which
-/// key was used without revealing it.
-pub fn key_id(key: &[u8]) -> String {
-    let mut h = hex::encode(Sha256::digest(key));
-    h.truncate(16);
-    h
-}
-
-/// A keyed reference maker, with the HMAC's key schedule done once.
-#[derive(Clone)]
-pub struct Referencer {
-    mac: Hmac<Sha256>,
-}
-
-impl Referencer {
-    pub fn new(key: &[u8]) -> Referencer {
-        Referencer {
-            mac: Hmac::new_from_slice(key).expect("HMAC accepts keys of any length"),
         }
     }
 
-    /// The reference of an already normalised value of detector `id`.
-    pub fn of_normalised(&self, id: &str, normalised: &str) -> String {
-        let mut mac = self.mac.clone();
-        mac.update(id.as_bytes());
-        mac.update(&[0]);
-        mac.update(normalised.as_bytes());
-        let mut h = hex::encode(mac.finalize().into_bytes());
-        h.truncate(16);
-        h
+    /// Names the key without revealing it: the first 16 hex digits of its
+    /// SHA-256.
+    pub fn id(&self) -> String {
+        let mut s = hex::encode(Sha256::digest(&self.0));
+        s.truncate(16);
+        s
     }
 
-    /// The reference of `value` as found by `detector` (normalised by the
-    /// detector's own normaliser first, so every spelling of one value has
-    /// one reference).
-    pub fn of(&self, detector: &Detector, value: &str) -> String {
-        self.of_normalised(detector.id, &(detector.normaliser)(value))
+    /// Keyed bytes for anything derived from a value (surrogates draw from
+    /// these): HMAC-SHA256(key, `domain` ‖ 0x00 ‖ `data`).
+    pub fn mac(&self, domain: &[u8], data: &[u8]) -> [u8; 32] {
+        let mut mac =
+            <Hmac<Sha256> as Mac>::new_from_slice(&self.0).expect("HMAC takes any key length");
+        mac.update(domain);
+        mac.update(&[0]);
+        mac.update(data);
+        mac.finalize().into_bytes().into()
+    }
+
+    /// The reference of `value` as found by `detector`: the first 16 hex
+    /// digits of HMAC-SHA256(key, detector id ‖ 0x00 ‖ normalised value).
+    pub fn reference(&self, detector: &Detector, value: &str) -> String {
+        self.reference_of(detector.id, &(detector.normaliser)(value))
+    }
+
+    /// [`PseudonymKey::reference`] of an already normalised value.
+    pub fn reference_of(&self, detector_id: &str, normalised: &str) -> String {
+        let tag = self.mac(detector_id.as_bytes(), normalised.as_bytes());
+        hex::encode(&tag[..8])
     }
 }
 
@@ -148,56 +144,38 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reference_is_the_documented_hmac() {
-        // python3: hmac.new(b"k", b"EMAIL\x00a@b.example", hashlib.sha256).hexdigest()[:16]
-        let r = Referencer::new(b"k").of_normalised("EMAIL", "a@b.example");
-        let mut mac = Hmac::<Sha256>::new_from_slice(b"k").unwrap();
-        mac.update(b"EMAIL\x00a@b.example");
-        assert_eq!(r, hex::encode(mac.finalize().into_bytes())[..16]);
-        assert_eq!(r.len(), 16);
-        assert_ne!(
-            r,
-            Referencer::new(b"k2").of_normalised("EMAIL", "a@b.example")
-        );
-        assert_ne!(
-            r,
-            Referencer::new(b"k").of_normalised("PHONE", "a@b.example")
-        );
+    fn reference_is_hmac_of_id_nul_value() {
+        let k = PseudonymKey::from_bytes(b"k".to_vec()).unwrap();
+        // python3: hmac.new(b"k", b"EMAIL\0a@b.io", "sha256").hexdigest()[:16]
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(b"k").unwrap();
+        mac.update(b"EMAIL\0a@b.io");
+        let want = hex::encode(mac.finalize().into_bytes());
+        assert_eq!(k.reference_of("EMAIL", "a@b.io"), want[..16]);
+        let other = PseudonymKey::from_bytes(b"k2".to_vec()).unwrap();
+        assert_ne!(other.reference_of("EMAIL", "a@b.io"), want[..16]);
+        assert_eq!(k.id().len(), 16);
+        assert!(format!("{k:?}").contains(&k.id()));
     }
 
     #[test]
-    fn spellings_of_one_value_share_a_reference() {
-        let email = crate::detect::builtin()
-            .iter()
-            .find(|d| d.id == "EMAIL")
-            .unwrap();
-        let r = Referencer::new(b"k");
-        assert_eq!(
-            r.of(email, "Ana@Example.ORG"),
-            r.of(email, "ana@example.org")
-        );
-    }
-
-    #[test]
-    fn key_files_are_read_trimmed_and_created_private() {
+    fn key_file_is_created_once_and_read_without_its_newline() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("key");
-        assert!(pseudonym_key(Some(&p), false).is_err());
-        let (k, src) = pseudonym_key(Some(&p), true).unwrap().unwrap();
-        assert_eq!((k.len(), src), (64, KeySource::Created));
+        let (k1, created) = PseudonymKey::from_file_or_create(&p).unwrap();
+        assert!(created);
+        let text = fs::read_to_string(&p).unwrap();
+        assert_eq!(text.len(), 65);
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = fs::metadata(&p).unwrap().permissions().mode() & 0o777;
-            assert_eq!(mode, 0o600);
+            let mode = fs::metadata(&p).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
         }
-        let (again, src) = pseudonym_key(Some(&p), true).unwrap().unwrap();
-        assert_eq!((again, src), (k, KeySource::File));
+        let (k2, created) = PseudonymKey::from_file_or_create(&p).unwrap();
+        assert!(!created);
+        assert_eq!(k1.id(), k2.id());
+        assert_eq!(k2.0, text.trim_end().as_bytes());
         fs::write(&p, "\n").unwrap();
-        assert!(matches!(
-            pseudonym_key(Some(&p), false),
-            Err(KeyError::Empty { .. })
-        ));
-        assert_eq!(key_id(b"k").len(), 16);
+        assert!(PseudonymKey::from_file_or_create(&p).is_err());
     }
 }

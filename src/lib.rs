@@ -11,6 +11,7 @@ pub mod detect;
 pub mod fields;
 pub mod findings;
 pub mod keys;
+pub mod mask;
 pub mod pipeline;
 pub mod report;
 pub mod source;

@@ -75,6 +75,8 @@ enum Bias {
 enum Command {
     /// Scan files or directories and write the signed Article 10 report.
     Scan(Box<ScanArgs>),
+    /// Write masked copies of a corpus, same format, only the found spans changed.
+    Mask(Box<cli::mask::MaskArgs>),
     /// Check a report's HMAC signature with SCOUR_SIGNING_KEY.
     VerifyReport {
         /// The report JSON file.
@@ -214,6 +216,7 @@ fn main() -> ExitCode {
                 )),
             },
         },
+        Command::Mask(args) => cli::mask::mask(*args),
         Command::VerifyReport { report } => verify_report(&report),
         Command::Audit { command } => cli::audit::run(command),
         Command::Rules { format, config } => rules(format, config.as_deref()),
@@ -323,11 +326,16 @@ fn scan(mut args: ScanArgs, baseline_write: Option<(PathBuf, bool)>) -> Result<u
     if args.format == ReportFormat::Sarif {
         agg.collect_sarif();
     }
-    let pkey = scour::keys::pseudonym_key(args.key_file.as_deref(), false)?.map(|(k, _)| k);
+    // Fingerprints never create a key: a new one would match nothing.
+    let pkey = match &args.key_file {
+        Some(p) if !p.exists() => bail!("--key-file {}: no such file", p.display()),
+        Some(p) => Some(scour::keys::PseudonymKey::from_file_or_create(p)?.0),
+        None => scour::keys::PseudonymKey::from_env(),
+    };
     if pkey.is_none() && (args.baseline.is_some() || baseline_write.is_some()) {
         bail!(
             "a baseline names findings by keyed fingerprints: set {} or give --key-file",
-            scour::keys::KEY_ENV
+            scour::keys::PSEUDONYM_KEY_ENV
         );
     }
     if let Some(k) = &pkey {
@@ -336,10 +344,10 @@ fn scan(mut args: ScanArgs, baseline_write: Option<(PathBuf, bool)>) -> Result<u
             || baseline_write.is_some()
             || args.format == ReportFormat::Sarif
         {
-            agg.fingerprint_with(scour::keys::Referencer::new(k));
+            agg.fingerprint_with(k.clone());
         }
     }
-    let key_id = pkey.as_deref().map(scour::keys::key_id).unwrap_or_default();
+    let key_id = pkey.as_ref().map(|k| k.id()).unwrap_or_default();
     if let Some((path, update)) = &baseline_write {
         let b = if *update {
             let mut b = Baseline::load(path, &key_id)?;

@@ -27,7 +27,7 @@ use crate::fields::FieldRules;
 use crate::source::jsonwalk::JsonWalker;
 use crate::source::parse::parse_job_into;
 use crate::source::produce::{self, FileTail, Job, ReadProblem};
-use crate::source::{parquet, Format, SourceFile};
+use crate::source::{parquet, Format, Raw, SourceFile};
 use crate::stats::VocabCounter;
 
 /// Rows per Parquet batch (one chunk), at most: fewer where rows are wide
@@ -56,12 +56,15 @@ pub struct Worker {
 
 /// The map side of a sink: turns one chunk into a small, mergeable part.
 /// Runs on any worker thread, in any order; must not depend on order.
+/// `raw` is the input the chunk was read from, for sinks that write a copy
+/// of it (see [`crate::source::write`]).
 pub trait ChunkMap: Sync {
     type Part: Send;
     fn map(
         &self,
         file: usize,
         chunk: &Chunk,
+        raw: Raw<'_>,
         findings: &[ValueFinding],
         worker: &mut Worker,
     ) -> Self::Part;
@@ -216,9 +219,9 @@ pub fn run<S: Sink + Send>(
                 pool_scope.spawn(move |_| {
                     let mut worker = take_worker(workers, scanner);
                     let mut parts = Vec::new();
-                    let mut process = |chunk: Chunk, worker: &mut Worker| {
+                    let mut process = |chunk: Chunk, raw: Raw<'_>, worker: &mut Worker| {
                         let found = detect_chunk(scanner, filter, &chunk, worker);
-                        parts.push(mapper.map(file_idx, &chunk, &found, worker));
+                        parts.push(mapper.map(file_idx, &chunk, raw, &found, worker));
                         worker.spare = chunk.recycle(2 * produce::CHUNK_BYTES);
                     };
                     match &job {
@@ -252,10 +255,10 @@ pub fn run<S: Sink + Send>(
                         _ => {
                             let spare = std::mem::take(&mut worker.spare);
                             let chunk = parse_job_into(&job, rules, &mut worker.json, spare);
+                            process(chunk, Raw::Job(&job), &mut worker);
                             if let Some(data) = job.into_data() {
                                 buffers.give(data);
                             }
-                            process(chunk, &mut worker);
                         }
                     }
                     workers
@@ -281,20 +284,26 @@ pub fn run<S: Sink + Send>(
                                 seq += 1;
                             }
                         }
-                        Err(e) => tail.problems.push(ReadProblem {
-                            line: None,
-                            message: e.to_string(),
-                        }),
+                        Err(e) => {
+                            tail.problems.push(ReadProblem {
+                                line: None,
+                                message: e.to_string(),
+                            });
+                            tail.incomplete = true;
+                        }
                     }
                     match produce::hash_file(file, &opts.progress) {
                         Ok((sha, bytes)) => {
                             tail.sha256 = sha;
                             tail.bytes = bytes;
                         }
-                        Err(e) => tail.problems.push(ReadProblem {
-                            line: None,
-                            message: format!("read failed: {e}"),
-                        }),
+                        Err(e) => {
+                            tail.problems.push(ReadProblem {
+                                line: None,
+                                message: format!("read failed: {e}"),
+                            });
+                            tail.incomplete = true;
+                        }
                     }
                     let _ = tx.send((seq, Output::Tail(file_idx, tail)));
                     seq += 1;
@@ -341,7 +350,7 @@ fn map_parallel<M: ChunkMap>(
         .map(|chunk| {
             let mut worker = take_worker(workers, scanner);
             let found = detect_chunk(scanner, filter, &chunk, &mut worker);
-            let part = mapper.map(file_idx, &chunk, &found, &mut worker);
+            let part = mapper.map(file_idx, &chunk, Raw::Batch, &found, &mut worker);
             workers
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())

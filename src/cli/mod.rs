@@ -1,3 +1,4 @@
 //! Subcommands that have outgrown `main.rs`, one module each.
 
 pub mod audit;
+pub mod mask;

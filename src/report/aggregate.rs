@@ -131,7 +131,7 @@ pub struct Aggregate {
     findings_file: Option<crate::findings::FindingsWriter>,
     findings_error: Option<std::io::Error>,
     /// Makes findings' fingerprints, when a pseudonym key is set.
-    referencer: Option<crate::keys::Referencer>,
+    referencer: Option<crate::keys::PseudonymKey>,
     /// Fingerprints of accepted findings (`--baseline`).
     baseline: Option<std::sync::Arc<std::collections::HashSet<String>>>,
     /// Per detector: findings the baseline suppressed.
@@ -188,7 +188,7 @@ impl Aggregate {
     }
 
     /// Fingerprint findings with this key's references.
-    pub fn fingerprint_with(&mut self, r: crate::keys::Referencer) {
+    pub fn fingerprint_with(&mut self, r: crate::keys::PseudonymKey) {
         self.referencer = Some(r);
     }
 
@@ -283,7 +283,7 @@ impl Aggregate {
 /// The worker side of the report sink.
 pub struct ReportMap {
     detectors: Vec<&'static Detector>,
-    referencer: Option<crate::keys::Referencer>,
+    referencer: Option<crate::keys::PseudonymKey>,
     baseline: Option<std::sync::Arc<std::collections::HashSet<String>>>,
     categories: Vec<Category>,
     output: FindingsOutput,
@@ -299,6 +299,7 @@ impl ChunkMap for ReportMap {
         &self,
         file: usize,
         chunk: &Chunk,
+        _raw: crate::source::Raw<'_>,
         found: &[ValueFinding],
         worker: &mut Worker,
     ) -> ReportPart {
@@ -355,7 +356,7 @@ impl ChunkMap for ReportMap {
             let fingerprint = self.referencer.as_ref().map(|r| {
                 let t = chunk.value_text(&v);
                 let matched = t.get(f.finding.range()).unwrap_or("");
-                r.of(self.detectors[d as usize], matched)
+                r.reference(self.detectors[d as usize], matched)
             });
             let suppressed = match (&self.baseline, &fingerprint) {
                 (Some(b), Some(fp)) => b.contains(fp),

@@ -45,11 +45,24 @@ pub struct RowFacts {
     pub has_provenance: bool,
 }
 
+/// Where a pushed leaf's text sits in the walked bytes, so that a writer
+/// can splice into the original instead of re-serialising the row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RawLeaf {
+    /// Byte range in the walked text: a string's body between its quotes
+    /// (escapes as written), or a number's digits.
+    pub start: u32,
+    pub end: u32,
+    pub number: bool,
+}
+
 /// Reusable walker state (path buffer, decode buffer). One per worker.
 #[derive(Debug, Default)]
 pub struct JsonWalker {
     path: String,
     key: String,
+    /// When set, one entry per pushed value (see [`JsonWalker::record_raw`]).
+    raw: Option<Vec<RawLeaf>>,
 }
 
 type Res<T> = Result<T, JsonError>;
@@ -250,6 +263,32 @@ impl JsonWalker {
         Self::default()
     }
 
+    /// A walker that also records where each pushed value sits in the
+    /// walked text ([`JsonWalker::raw_leaves`]): the writers' walker. It
+    /// pushes exactly the values a reading walker pushes, in the same order.
+    pub fn record_raw() -> Self {
+        JsonWalker {
+            raw: Some(Vec::new()),
+            ..Self::default()
+        }
+    }
+
+    /// The raw places of the values pushed since the last [`JsonWalker::walk_row`]
+    /// began (empty unless built by [`JsonWalker::record_raw`]).
+    pub fn raw_leaves(&self) -> &[RawLeaf] {
+        self.raw.as_deref().unwrap_or(&[])
+    }
+
+    fn note_raw(&mut self, start: usize, end: usize, number: bool) {
+        if let Some(r) = &mut self.raw {
+            r.push(RawLeaf {
+                start: start as u32,
+                end: end as u32,
+                number,
+            });
+        }
+    }
+
     /// Walk one JSON value (a JSONL line or a JSON array element) as row
     /// `row` of `chunk`, pushing every scanned string (and number) leaf.
     ///
@@ -266,6 +305,9 @@ impl JsonWalker {
         let mark_values = chunk.values.len();
         let mark_text = chunk.text.len();
         self.path.clear();
+        if let Some(r) = &mut self.raw {
+            r.clear();
+        }
         let mut cur = Cursor {
             s: line,
             b: line.as_bytes(),
@@ -361,8 +403,9 @@ impl JsonWalker {
             Some(b'"') => {
                 let start = cur.i;
                 let raw = cur.string_raw()?;
+                let body = (start + 1, cur.i - 1, false);
                 if !raw.contains('\\') {
-                    self.push_leaf(row, rules, chunk, raw, false);
+                    self.push_leaf(row, rules, chunk, raw, false, body);
                     Ok(MetaValue::Str(raw))
                 } else {
                     // Escaped: decode into the chunk and judge the decoded text.
@@ -371,7 +414,7 @@ impl JsonWalker {
                     cur.string_into(&mut chunk.text)?;
                     let decoded = chunk.text.get(t0..).unwrap_or("").to_owned();
                     chunk.text.truncate(t0);
-                    self.push_leaf(row, rules, chunk, &decoded, false);
+                    self.push_leaf(row, rules, chunk, &decoded, false, body);
                     let yes = is_consented(MetaValue::Str(&decoded));
                     let present = has_provenance(MetaValue::Str(&decoded));
                     // Re-express the verdict as an equivalent value.
@@ -435,7 +478,16 @@ impl JsonWalker {
         Ok(())
     }
 
-    fn push_leaf(&self, row: u32, rules: &FieldRules, chunk: &mut Chunk, s: &str, is_text: bool) {
+    /// Push a leaf whose raw place is `raw` (start, end, is a number).
+    fn push_leaf(
+        &mut self,
+        row: u32,
+        rules: &FieldRules,
+        chunk: &mut Chunk,
+        s: &str,
+        is_text: bool,
+        raw: (usize, usize, bool),
+    ) {
         let path = if self.path.is_empty() {
             "$"
         } else {
@@ -446,6 +498,7 @@ impl JsonWalker {
         }
         let id = chunk.intern_path(path);
         chunk.push_value(row, id, s, is_text);
+        self.note_raw(raw.0, raw.1, raw.2);
     }
 
     /// Any value at the cursor. Returns the member count for containers.
@@ -469,6 +522,7 @@ impl JsonWalker {
                     self.path.as_str()
                 };
                 if rules.scans(path) {
+                    let raw_start = cur.i + 1;
                     let start = chunk.text.len() as u32;
                     cur.string_into(&mut chunk.text)?;
                     let end = chunk.text.len() as u32;
@@ -481,6 +535,7 @@ impl JsonWalker {
                             end,
                             is_text,
                         });
+                        self.note_raw(raw_start, cur.i - 1, false);
                     }
                 } else {
                     cur.string_raw()?;
@@ -557,11 +612,12 @@ impl JsonWalker {
             Some(b'f') => cur.expect_lit(b"false").map(|_| 0),
             Some(b'n') => cur.expect_lit(b"null").map(|_| 0),
             Some(b'-' | b'0'..=b'9') => {
+                let start = cur.i;
                 let t = cur.number()?;
                 // Numbers are scanned (a card number stored as a number is
                 // still a card number) but are never text.
                 if t.len() >= 6 && t.bytes().all(|b| b.is_ascii_digit()) {
-                    self.push_leaf(row, rules, chunk, t, false);
+                    self.push_leaf(row, rules, chunk, t, false, (start, cur.i, true));
                 }
                 Ok(0)
             }

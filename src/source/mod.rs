@@ -8,7 +8,19 @@
 pub mod discover;
 pub mod jsonwalk;
 pub mod parquet;
+pub mod parquet_write;
 pub mod parse;
 pub mod produce;
+pub mod splice;
 
 pub use discover::{Compression, Format, SourceFile, Split};
+
+/// The input a chunk was read from, handed to sinks that write a copy of
+/// it (the masker): a text job's bytes, or a Parquet batch.
+#[derive(Debug, Clone, Copy)]
+pub enum Raw<'a> {
+    Job(&'a produce::Job),
+    /// A Parquet batch (the masker's Parquet writer reads it from its
+    /// own reader; see `write`).
+    Batch,
+}

@@ -177,7 +177,7 @@ pub const BATCH_BYTES: u64 = 8 << 20;
 /// At most `rows` rows per batch, fewer when the row group's average row
 /// (`group_bytes / group_rows`, uncompressed) would put more than
 /// [`BATCH_BYTES`] in one batch; at least one.
-fn rows_within_bytes(rows: usize, group_rows: u64, group_bytes: u64) -> usize {
+pub fn rows_within_bytes(rows: usize, group_rows: u64, group_bytes: u64) -> usize {
     if group_rows == 0 {
         return rows;
     }
@@ -543,9 +543,53 @@ fn fill_chunk_into(
         path: String::new(),
         is_text: true,
         overflow: false,
+        at: Vec::new(),
+        places: None,
     };
+    walk_batch(batch, rules, &mut walk)?;
+    Ok(walk.chunk)
+}
+
+/// Where each value of a batch's chunk sits in the batch: for value `k`,
+/// `places[k]` is (index into `leaves`, element index in that leaf array);
+/// a leaf is named by child indices from the batch's columns down (see
+/// `super::parquet_write`).
+#[derive(Debug, Default)]
+pub struct Places {
+    pub leaves: Vec<Vec<u16>>,
+    pub places: Vec<(u32, u32)>,
+}
+
+/// The chunk of `batch` as [`read_row_group`] fills it, and where each of
+/// its values sits in the batch: the writers' walk.
+pub fn walk_with_places(
+    batch: &RecordBatch,
+    rules: &FieldRules,
+) -> Result<(Chunk, Places), String> {
+    let n = batch.num_rows();
+    let mut chunk = Chunk::default();
+    chunk.rows.resize(n, RowMeta::default());
+    let mut walk = Walker {
+        rules,
+        chunk,
+        path: String::new(),
+        is_text: true,
+        overflow: false,
+        at: Vec::new(),
+        places: Some(Places::default()),
+    };
+    walk_batch(batch, rules, &mut walk)?;
+    Ok((walk.chunk, walk.places.unwrap_or_default()))
+}
+
+fn walk_batch(
+    batch: &RecordBatch,
+    rules: &FieldRules,
+    walk: &mut Walker<'_>,
+) -> Result<(), String> {
+    let n = batch.num_rows();
     let schema = batch.schema();
-    for (field, column) in schema.fields().iter().zip(batch.columns()) {
+    for (col, (field, column)) in schema.fields().iter().zip(batch.columns()).enumerate() {
         let role = rules.role(field.name());
         if role != Role::Other {
             apply_meta(&mut walk.chunk.rows, column.as_ref(), role);
@@ -556,6 +600,8 @@ fn fill_chunk_into(
         walk.path.clear();
         walk.path.push_str(field.name());
         walk.is_text = role == Role::Other;
+        walk.at.clear();
+        walk.at.push(col as u16);
         walk.walk(column.as_ref(), Rows::Identity);
         if walk.overflow {
             return Err(format!(
@@ -563,7 +609,7 @@ fn fill_chunk_into(
             ));
         }
     }
-    Ok(walk.chunk)
+    Ok(())
 }
 
 struct Walker<'r> {
@@ -573,9 +619,32 @@ struct Walker<'r> {
     path: String,
     is_text: bool,
     overflow: bool,
+    /// Child indices from the batch down to the array being walked.
+    at: Vec<u16>,
+    /// When set, where each pushed value sits (the writers' walk).
+    places: Option<Places>,
 }
 
 impl Walker<'_> {
+    /// Starts a leaf: the array being walked (or its child `child`), for
+    /// the places of the values pushed next.
+    fn leaf(&mut self, child: Option<u16>) -> u32 {
+        let Some(p) = &mut self.places else {
+            return 0;
+        };
+        let mut at = self.at.clone();
+        at.extend(child);
+        p.leaves.push(at);
+        (p.leaves.len() - 1) as u32
+    }
+
+    #[inline]
+    fn place(&mut self, leaf: u32, element: usize) {
+        if let Some(p) = &mut self.places {
+            p.places.push((leaf, element as u32));
+        }
+    }
+
     fn walk(&mut self, array: &dyn Array, rows: Rows<'_>) {
         if self.overflow || !wanted(self.rules, &self.path) {
             return;
@@ -610,13 +679,15 @@ impl Walker<'_> {
                     }
                 };
                 let len = self.path.len();
-                for (field, child) in s.fields().iter().zip(s.columns()) {
+                for (i, (field, child)) in s.fields().iter().zip(s.columns()).enumerate() {
                     if !has_string_leaf(field.data_type()) {
                         continue;
                     }
                     self.path.push('.');
                     self.path.push_str(field.name());
+                    self.at.push(i as u16);
                     self.walk(child.as_ref(), child_rows);
+                    self.at.pop();
                     self.path.truncate(len);
                 }
             }
@@ -650,10 +721,15 @@ impl Walker<'_> {
                     // keys/values); the path does not depend on that.
                     let entry_rows = child_rows(m, m.entries().len(), rows, span);
                     let len = self.path.len();
-                    for (name, child) in [("[].key", m.keys()), ("[].value", m.values())] {
+                    for (i, (name, child)) in [("[].key", m.keys()), ("[].value", m.values())]
+                        .into_iter()
+                        .enumerate()
+                    {
                         if has_string_leaf(child.data_type()) {
                             self.path.push_str(name);
+                            self.at.push(i as u16);
                             self.walk(child.as_ref(), Rows::Mapped(&entry_rows));
+                            self.at.pop();
                             self.path.truncate(len);
                         }
                     }
@@ -675,7 +751,9 @@ impl Walker<'_> {
         let child_rows = child_rows(list, child.len(), rows, span);
         let len = self.path.len();
         self.path.push_str("[]");
+        self.at.push(0);
         self.walk(child, Rows::Mapped(&child_rows));
+        self.at.pop();
         self.path.truncate(len);
     }
 
@@ -695,6 +773,7 @@ impl Walker<'_> {
         };
         let len = self.path.len();
         let nulls = map.nulls();
+        let leaf = self.leaf(Some(1));
         for i in 0..map.len() {
             let row = rows.get(i);
             if row == MASKED || nulls.is_some_and(|n| n.is_null(i)) {
@@ -709,7 +788,9 @@ impl Walker<'_> {
                 self.path.push_str(key);
                 if self.rules.scans(&self.path) {
                     let id = self.chunk.intern_path(&self.path);
-                    self.push(row, id, value);
+                    if self.push(row, id, value) {
+                        self.place(leaf, j);
+                    }
                 }
                 self.path.truncate(len);
             }
@@ -727,13 +808,16 @@ impl Walker<'_> {
             self.reserve_offsets(a);
         }
         self.chunk.values.reserve(s.len());
+        let leaf = self.leaf(None);
         for i in 0..s.len() {
             let row = rows.get(i);
             if row == MASKED {
                 continue;
             }
             if let Some(text) = s.get(i) {
-                self.push(row, id, text);
+                if self.push(row, id, text) {
+                    self.place(leaf, i);
+                }
             }
         }
     }
@@ -758,24 +842,28 @@ impl Walker<'_> {
         let keys = d.normalized_keys();
         let nulls = d.nulls();
         self.chunk.values.reserve(keys.len());
+        let leaf = self.leaf(None);
         for (i, &k) in keys.iter().enumerate() {
             let row = rows.get(i);
             if row == MASKED || nulls.is_some_and(|n| n.is_null(i)) {
                 continue;
             }
             if let Some(text) = values.get(k) {
-                self.push(row, id, text);
+                if self.push(row, id, text) {
+                    self.place(leaf, i);
+                }
             }
         }
     }
 
+    /// Pushes a value; false when the chunk is full.
     #[inline]
-    fn push(&mut self, row: u32, path: PathId, text: &str) {
+    fn push(&mut self, row: u32, path: PathId, text: &str) -> bool {
         let start = self.chunk.text.len();
         let end = start + text.len();
         if end > u32::MAX as usize {
             self.overflow = true;
-            return;
+            return false;
         }
         self.chunk.text.push_str(text);
         self.chunk.values.push(TextValue {
@@ -785,6 +873,7 @@ impl Walker<'_> {
             end: end as u32,
             is_text: self.is_text,
         });
+        true
     }
 }
 

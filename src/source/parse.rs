@@ -44,18 +44,20 @@ pub fn parse_job_into(
         Job::Lines {
             format,
             data,
+            lead,
             first_line,
         } => {
             chunk.first_line = *first_line;
-            parse_lines(*format, data, rules, walker, &mut chunk);
+            parse_lines(*format, data, *lead, rules, walker, &mut chunk);
         }
         Job::Csv {
             header,
             data,
+            lead,
             first_line,
         } => {
             chunk.first_line = *first_line;
-            parse_csv(header, data, rules, &mut chunk);
+            parse_csv(header, data, *lead, rules, &mut chunk);
         }
         Job::JsonElements {
             data,
@@ -67,7 +69,8 @@ pub fn parse_job_into(
             for &(s, e, line) in elems {
                 let row = chunk.rows.len() as u32;
                 let valid = whole.and_then(|w| w.get(s..e));
-                let meta = json_row(&data[s..e], valid, row, line, rules, walker, &mut chunk);
+                let mut meta = json_row(&data[s..e], valid, row, line, rules, walker, &mut chunk);
+                (meta.raw_start, meta.raw_end) = (s as u32, e as u32);
                 chunk.rows.push(meta);
             }
         }
@@ -79,6 +82,7 @@ pub fn parse_job_into(
 fn parse_lines(
     format: Format,
     data: &[u8],
+    lead: usize,
     rules: &FieldRules,
     walker: &mut JsonWalker,
     chunk: &mut Chunk,
@@ -86,7 +90,7 @@ fn parse_lines(
     // One SIMD pass over the whole job; only if it fails are lines checked
     // one by one (to locate the bad ones).
     let whole = simdutf8::basic::from_utf8(data).ok();
-    let mut start = 0;
+    let mut start = lead;
     let mut line: u64 = 0;
     while start < data.len() {
         let end = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |k| start + k);
@@ -100,10 +104,11 @@ fn parse_lines(
         let rec_str = whole.and_then(|w| w.get(start..rec_end));
         if !rec.iter().all(|b| b.is_ascii_whitespace()) {
             let row = chunk.rows.len() as u32;
-            let meta = match format {
+            let mut meta = match format {
                 Format::Txt => txt_row(rec, rec_str, row, line, rules, chunk),
                 _ => json_row(rec, rec_str, row, line, rules, walker, chunk),
             };
+            (meta.raw_start, meta.raw_end) = (start as u32, rec_end as u32);
             chunk.rows.push(meta);
         }
         start = end + 1;
@@ -188,17 +193,19 @@ fn looks_numeric(s: &str) -> bool {
             .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E'))
 }
 
-fn parse_csv(header: &[String], data: &[u8], rules: &FieldRules, chunk: &mut Chunk) {
-    let mut names: Vec<String> = header
-        .iter()
-        .enumerate()
-        .map(|(i, h)| {
-            if h.is_empty() {
-                format!("column_{}", i + 1)
-            } else {
-                h.clone()
-            }
-        })
+/// The name a CSV column's values are scanned under: its header, or
+/// `column_N` (1-based) when the header has none.
+pub fn csv_column_name(header: &[String], i: usize) -> String {
+    match header.get(i) {
+        Some(h) if !h.is_empty() => h.clone(),
+        _ => format!("column_{}", i + 1),
+    }
+}
+
+fn parse_csv(header: &[String], data: &[u8], lead: usize, rules: &FieldRules, chunk: &mut Chunk) {
+    let data = &data[lead..];
+    let mut names: Vec<String> = (0..header.len())
+        .map(|i| csv_column_name(header, i))
         .collect();
     let mut roles: Vec<Role> = names.iter().map(|n| rules.role(n)).collect();
     let mut rdr = csv::ReaderBuilder::new()
@@ -232,13 +239,25 @@ fn parse_csv(header: &[String], data: &[u8], rules: &FieldRules, chunk: &mut Chu
                 break;
             }
         }
-        let line = rec.position().map_or(line, |p| line_at(p.byte() as usize));
+        let rec_start = rec.position().map_or(0, |p| p.byte() as usize);
+        let line = rec.position().map_or(line, |_| line_at(rec_start));
         if rec.len() == 1 && rec.get(0).is_some_and(|f| f.is_empty()) {
             continue; // a blank line
         }
         let row = chunk.rows.len() as u32;
+        // The csv crate places a record after a CRLF at the CRLF's `\n`.
+        let mut raw_start = rec_start.min(data.len());
+        while matches!(data.get(raw_start), Some(b'\r' | b'\n')) {
+            raw_start += 1;
+        }
+        let mut raw_end = (rdr.position().byte() as usize).clamp(raw_start, data.len());
+        while raw_end > raw_start && matches!(data[raw_end - 1], b'\r' | b'\n') {
+            raw_end -= 1;
+        }
         let mut meta = RowMeta {
             line: line as u32,
+            raw_start: (lead + raw_start) as u32,
+            raw_end: (lead + raw_end) as u32,
             ..RowMeta::default()
         };
         if rec.len() != header.len() {
@@ -254,7 +273,7 @@ fn parse_csv(header: &[String], data: &[u8], rules: &FieldRules, chunk: &mut Chu
         }
         for (i, field) in rec.iter().enumerate() {
             if i >= names.len() {
-                names.push(format!("column_{}", i + 1));
+                names.push(csv_column_name(header, i));
                 roles.push(Role::Other);
             }
             if field.is_empty() {
@@ -299,6 +318,7 @@ mod tests {
         let job = Job::Lines {
             format,
             data: s.as_bytes().to_vec(),
+            lead: 0,
             first_line: 10,
         };
         parse_job(&job, &FieldRules::default(), &mut JsonWalker::new())
@@ -313,11 +333,13 @@ mod tests {
             data: "one line\nanother line with more text in it\n"
                 .repeat(50)
                 .into_bytes(),
+            lead: 0,
             first_line: 3,
         };
         let second = Job::Lines {
             format: Format::Jsonl,
             data: b"{\"text\": \"a\", \"meta\": {\"url\": \"x\"}}\n{broken\n".to_vec(),
+            lead: 0,
             first_line: 100,
         };
         let used = parse_job(&first, &rules, &mut walker).recycle(1 << 20);
@@ -361,6 +383,7 @@ mod tests {
         let job = Job::Lines {
             format: Format::Jsonl,
             data: b"{\"t\": \"caf\xff\"}\n".to_vec(),
+            lead: 0,
             first_line: 0,
         };
         let c = parse_job(&job, &FieldRules::default(), &mut JsonWalker::new());
@@ -374,6 +397,7 @@ mod tests {
         let job = Job::Lines {
             format: Format::Txt,
             data: b"ok line\nbad \xc3\n".to_vec(),
+            lead: 0,
             first_line: 0,
         };
         let c = parse_job(&job, &FieldRules::default(), &mut JsonWalker::new());
@@ -394,6 +418,7 @@ mod tests {
         let job = Job::Csv {
             header,
             data,
+            lead: 0,
             first_line: 1,
         };
         let c = parse_job(&job, &FieldRules::default(), &mut JsonWalker::new());
@@ -447,6 +472,7 @@ mod crlf_tests {
         let job = Job::Csv {
             header,
             data,
+            lead: 0,
             first_line: 1,
         };
         let c = parse_job(&job, &FieldRules::default(), &mut JsonWalker::new());

@@ -61,24 +61,33 @@ impl Buffers {
 }
 
 /// Work for one worker: a run of whole records. `first_line` is the
-/// absolute 0-based line of the job's first byte; lines inside a job are
-/// relative to it.
+/// absolute 0-based line of the job's first record byte; lines inside a job
+/// are relative to it.
+///
+/// The jobs of a text file hold every byte of its decoded stream, in order
+/// and each once: writers (`scour mask`) copy them and splice only the
+/// spans they change. Bytes that are not records (a BOM, a CSV header) are
+/// the first `lead` bytes of a job's `data`; readers skip them.
 #[derive(Debug)]
 pub enum Job {
-    /// Newline-separated records (JSONL, TXT).
+    /// Newline-separated records (JSONL, TXT) after `lead` bytes.
     Lines {
         format: Format,
         data: Vec<u8>,
+        lead: usize,
         first_line: u64,
     },
-    /// CSV records after the header.
+    /// CSV records after `lead` bytes (a BOM, the header).
     Csv {
         header: Arc<Vec<String>>,
         data: Vec<u8>,
+        lead: usize,
         first_line: u64,
     },
     /// Elements of a top-level JSON array (or one top-level value), each
-    /// `(start, end, line)` with the job-relative line of its start.
+    /// `(start, end, line)` with the job-relative line of its start; the
+    /// bytes around them (brackets, commas, white space, a BOM) are in
+    /// `data` too.
     JsonElements {
         data: Vec<u8>,
         elems: Vec<(usize, usize, u64)>,
@@ -89,7 +98,6 @@ pub enum Job {
 }
 
 impl Job {
-    /// The job's bytes, for [`Buffers::give`].
     /// The job's bytes, if it carries them.
     pub fn data(&self) -> Option<&[u8]> {
         match self {
@@ -100,6 +108,7 @@ impl Job {
         }
     }
 
+    /// The job's bytes, for [`Buffers::give`].
     pub fn into_data(self) -> Option<Vec<u8>> {
         match self {
             Job::Lines { data, .. } | Job::Csv { data, .. } | Job::JsonElements { data, .. } => {
@@ -125,6 +134,10 @@ pub struct FileTail {
     /// Bytes read from disk (compressed bytes for compressed files).
     pub bytes: u64,
     pub problems: Vec<ReadProblem>,
+    /// Some of the file's bytes are in no job (it could not be opened or
+    /// read to the end, or an oversized record was skipped): a copy made
+    /// from the jobs would not be the whole file.
+    pub incomplete: bool,
     /// Lines consumed before the first job (a CSV header), so that row
     /// lines come out right.
     pub header_lines: u64,
@@ -181,6 +194,7 @@ pub fn produce(
                 line: None,
                 message: format!("cannot open: {e}"),
             });
+            tail.incomplete = true;
             return tail;
         }
     };
@@ -197,6 +211,7 @@ pub fn produce(
                 line: None,
                 message: format!("cannot start decompression: {e}"),
             });
+            tail.incomplete = true;
             return tail;
         }
     };
@@ -231,6 +246,8 @@ pub fn produce(
         Compression::Gzip | Compression::Zstd => FIRST_COMPRESSED_READ,
     };
     let mut first = true;
+    // A BOM is kept in the first job's data, as non-record `lead` bytes.
+    let mut lead = 0;
     let mut lines_before: u64 = 0;
     let mut eof = false;
     let mut any_data = false;
@@ -254,6 +271,7 @@ pub fn produce(
                             describe(file)
                         ),
                     });
+                    tail.incomplete = true;
                     eof = true;
                     break;
                 }
@@ -262,8 +280,7 @@ pub fn produce(
         if first {
             first = false;
             if buf[..filled].starts_with(b"\xEF\xBB\xBF") {
-                buf.copy_within(3..filled, 0);
-                filled -= 3;
+                lead = 3;
             }
         }
         let cut = if eof {
@@ -282,6 +299,7 @@ pub fn produce(
                     ),
                 });
                 lines_before += count_lines(&buf[..filled]);
+                tail.incomplete = true;
                 filled = 0;
                 target = CHUNK_BYTES;
                 buf = Vec::new();
@@ -306,9 +324,15 @@ pub fn produce(
             buffers.give(data);
             continue;
         }
-        any_data = true;
+        any_data |= data.len() > lead;
         let lines = count_lines(&data);
-        splitter.emit(data, lines_before, &mut tail, send);
+        splitter.emit(
+            data,
+            std::mem::take(&mut lead),
+            lines_before,
+            &mut tail,
+            send,
+        );
         lines_before += lines;
     }
     splitter.finish(lines_before, &mut tail, send);
@@ -377,10 +401,11 @@ impl<R: Read> Read for Decoded<R> {
 trait Splitter {
     /// Position just after the last complete record in `buf`, if any.
     fn boundary(&mut self, buf: &[u8]) -> Option<usize>;
-    /// Turn a run of whole records into a job.
+    /// Turn a run of whole records, after `lead` non-record bytes, into a job.
     fn emit(
         &mut self,
         data: Vec<u8>,
+        lead: usize,
         lines_before: u64,
         tail: &mut FileTail,
         send: &mut dyn FnMut(Job),
@@ -402,6 +427,7 @@ impl Splitter for LineSplitter {
     fn emit(
         &mut self,
         data: Vec<u8>,
+        lead: usize,
         first_line: u64,
         _: &mut FileTail,
         send: &mut dyn FnMut(Job),
@@ -409,6 +435,7 @@ impl Splitter for LineSplitter {
         send(Job::Lines {
             format: self.format,
             data,
+            lead,
             first_line,
         });
     }
@@ -493,23 +520,22 @@ impl Splitter for CsvSplitter {
     }
     fn emit(
         &mut self,
-        mut data: Vec<u8>,
+        data: Vec<u8>,
+        mut lead: usize,
         mut first_line: u64,
         tail: &mut FileTail,
         send: &mut dyn FnMut(Job),
     ) {
         if self.header.is_none() {
-            let end = self.take_header(&data, tail);
+            let end = lead + self.take_header(&data[lead..], tail);
             first_line += count_lines(&data[..end]);
-            data.drain(..end);
-            if data.is_empty() {
-                return;
-            }
+            lead = end;
         }
         let header = self.header.clone().unwrap_or_default();
         send(Job::Csv {
             header,
             data,
+            lead,
             first_line,
         });
     }
@@ -552,11 +578,13 @@ impl Splitter for JsonArraySplitter {
     fn emit(
         &mut self,
         data: Vec<u8>,
+        lead: usize,
         _lines_before: u64,
         tail: &mut FileTail,
         send: &mut dyn FnMut(Job),
     ) {
-        self.scan(&data, tail, send);
+        self.data.extend_from_slice(&data[..lead]);
+        self.scan(&data[lead..], tail, send);
     }
 
     fn finish(&mut self, _lines_before: u64, tail: &mut FileTail, send: &mut dyn FnMut(Job)) {
@@ -567,34 +595,34 @@ impl Splitter for JsonArraySplitter {
             }),
             Phase::InElem | Phase::BeforeElem => {
                 if self.phase == Phase::InElem {
-                    self.end_elem();
+                    self.end_elem(self.data.len());
                 }
                 tail.problems.push(ReadProblem {
                     line: Some(self.line + 1),
                     message: "unexpected end of file: the top-level array is not closed".into(),
                 });
             }
-            Phase::Single => {
-                let line = self.elem_line;
-                self.elems.push((0, self.data.len(), line));
-            }
+            Phase::Single => self.end_elem(self.data.len()),
             Phase::Done => {}
         }
-        self.flush(send);
+        // The last job also carries the bytes after the last element.
+        if !self.elems.is_empty() || !self.data.is_empty() {
+            self.flush(self.data.len(), send);
+        }
     }
 }
 
 impl JsonArraySplitter {
-    fn end_elem(&mut self) {
-        self.elems
-            .push((self.elem_start, self.data.len(), self.elem_line));
+    /// The element in progress ends at `end`, an offset in `self.data`.
+    fn end_elem(&mut self, end: usize) {
+        self.elems.push((self.elem_start, end, self.elem_line));
     }
 
-    fn flush(&mut self, send: &mut dyn FnMut(Job)) {
-        if self.elems.is_empty() {
-            return;
-        }
-        let data = std::mem::take(&mut self.data);
+    /// Sends `self.data[..at]` and its elements as a job; the bytes after
+    /// `at` start the next one.
+    fn flush(&mut self, at: usize, send: &mut dyn FnMut(Job)) {
+        let rest = self.data.split_off(at);
+        let data = std::mem::replace(&mut self.data, rest);
         let elems = std::mem::take(&mut self.elems);
         send(Job::JsonElements {
             data,
@@ -605,14 +633,15 @@ impl JsonArraySplitter {
     }
 
     fn scan(&mut self, b: &[u8], tail: &mut FileTail, send: &mut dyn FnMut(Job)) {
+        // Every byte goes into the job data; `base + i` is the offset in
+        // `self.data` of `b[i]` (it moves when a job is flushed).
+        let mut base = self.data.len();
+        self.data.extend_from_slice(b);
         let mut i = 0;
-        // Start of the not-yet-copied part of the element in progress.
-        let mut seg = 0;
         while i < b.len() {
             let c = b[i];
             match self.phase {
                 Phase::Single => {
-                    self.data.extend_from_slice(&b[i..]);
                     self.line += count_lines(&b[i..]);
                     return;
                 }
@@ -649,10 +678,11 @@ impl JsonArraySplitter {
                         b'{' | b'[' => self.depth += 1,
                         b'}' | b']' if self.depth > 0 => self.depth -= 1,
                         b']' | b',' if self.depth == 0 => {
-                            self.data.extend_from_slice(&b[seg..i]);
-                            self.end_elem();
-                            if self.data.len() >= CHUNK_BYTES {
-                                self.flush(send);
+                            let at = base.wrapping_add(i);
+                            self.end_elem(at);
+                            if at >= CHUNK_BYTES {
+                                self.flush(at, send);
+                                base = 0usize.wrapping_sub(i);
                             }
                             self.phase = if c == b']' {
                                 Phase::Done
@@ -674,12 +704,11 @@ impl JsonArraySplitter {
                 Phase::Start => {
                     if c == b'[' {
                         self.phase = Phase::BeforeElem;
-                        self.job_first_line = self.line;
                         i += 1;
                     } else {
                         self.phase = Phase::Single;
-                        self.job_first_line = self.line;
-                        self.elem_line = 0;
+                        self.elem_start = base.wrapping_add(i);
+                        self.elem_line = self.line - self.job_first_line;
                     }
                 }
                 Phase::BeforeElem if c == b']' => {
@@ -693,9 +722,8 @@ impl JsonArraySplitter {
                     self.depth = 0;
                     self.in_str = false;
                     self.esc = false;
-                    self.elem_start = self.data.len();
+                    self.elem_start = base.wrapping_add(i);
                     self.elem_line = self.line - self.job_first_line;
-                    seg = i;
                 }
                 Phase::Done => {
                     tail.problems.push(ReadProblem {
@@ -706,9 +734,6 @@ impl JsonArraySplitter {
                     return;
                 }
             }
-        }
-        if self.phase == Phase::InElem {
-            self.data.extend_from_slice(&b[seg..]);
         }
     }
 }
@@ -723,7 +748,7 @@ mod tests {
         let mut tail = FileTail::default();
         let mut jobs = Vec::new();
         for b in text.chunks(block) {
-            sp.emit(b.to_vec(), 0, &mut tail, &mut |j| jobs.push(j));
+            sp.emit(b.to_vec(), 0, 0, &mut tail, &mut |j| jobs.push(j));
         }
         sp.finish(0, &mut tail, &mut |j| jobs.push(j));
         let mut out = Vec::new();

@@ -49,7 +49,9 @@ pub fn domain_ok(domain: &str) -> bool {
         count += 1;
         last = l;
     }
-    count >= 2 && tld_ok(last)
+    // `.invalid` (RFC 2606) can never resolve: an address under it
+    // belongs to no one (`scour mask --mode surrogate` writes them).
+    count >= 2 && tld_ok(last) && !last.eq_ignore_ascii_case("invalid")
 }
 
 #[cfg(test)]
@@ -82,8 +84,12 @@ mod tests {
             "EXAMPLE.COM",
             "xn--bcher-kva.xn--p1ai",
             "a-b.io",
+            "invalid.example.com",
         ] {
             assert!(domain_ok(ok), "{ok}");
+        }
+        for no_one in ["qxmr.invalid", "a.b.INVALID"] {
+            assert!(!domain_ok(no_one), "{no_one}");
         }
         for bad in [
             "localhost",
