@@ -556,3 +556,39 @@ print(n)
         EVENTS.len().to_string()
     );
 }
+
+#[test]
+fn mask_records_itself_without_a_key_it_does_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("audit.jsonl");
+    let out = dir.path().join("masked");
+    let run = |key: Option<&str>| {
+        let mut c = scour();
+        if let Some(k) = key {
+            c.env("SCOUR_AUDIT_KEY", k);
+        }
+        c.args(["mask", "--quiet", "--audit-log"])
+            .arg(&log)
+            .arg("--out")
+            .arg(&out)
+            .arg(fixtures())
+            .output()
+            .unwrap()
+    };
+    let refused = run(None);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        !out.exists() && !log.exists(),
+        "nothing is done without the key"
+    );
+    let done = run(Some("k1"));
+    assert!(matches!(done.status.code(), Some(0 | 1)), "{done:?}");
+    let text = std::fs::read_to_string(&log).unwrap();
+    let entry: serde_json::Value = serde_json::from_str(text.trim_end()).unwrap();
+    assert_eq!(entry["event"], "mask.completed");
+    assert_eq!(entry["payload"]["mode"], "placeholder");
+    let manifest = std::fs::read(out.join("mask_manifest.json")).unwrap();
+    assert_eq!(entry["payload"]["manifest_sha256"], sha256_hex(&manifest));
+    let rep = verify_log(&log, b"k1", None).unwrap();
+    assert!(rep.clean());
+}

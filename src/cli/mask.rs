@@ -65,6 +65,10 @@ pub struct MaskArgs {
     /// No progress bar and no summary on stderr.
     #[arg(long, short)]
     quiet: bool,
+    /// Record the run (`mask.completed`) in this audit log, keyed by
+    /// SCOUR_AUDIT_KEY (also SCOUR_AUDIT_LOG, or `[audit] log` in scour.toml).
+    #[arg(long, value_name = "FILE")]
+    audit_log: Option<PathBuf>,
 }
 
 /// `path` made absolute and free of `.`/`..` and symlinks as far as it
@@ -156,6 +160,7 @@ fn targets(paths: &[PathBuf], out: &Path) -> Result<(Vec<Target>, Vec<String>)> 
 
 pub fn mask(args: MaskArgs) -> Result<u8> {
     let (cfg_path, cfg) = config::load(args.config.as_deref())?;
+    let audit = super::audit::Sink::resolve(args.audit_log.clone(), cfg.audit.log.clone())?;
     let mode = match args.mode {
         MaskMode::Placeholder => Mode::Placeholder,
         MaskMode::Pseudonym => Mode::Pseudonym,
@@ -280,6 +285,22 @@ pub fn mask(args: MaskArgs) -> Result<u8> {
         .with_context(|| format!("{}: cannot write", manifest_path.display()))?;
 
     let passed = manifest::passed(&plan, &results);
+    if let Some(a) = &audit {
+        let payload = serde_json::json!({
+            "manifest_sha256": scour::audit::record::sha256_hex(text.as_bytes()),
+            "manifest_signed": signing.is_some(),
+            "mode": doc["mode"],
+            "key_id": doc["key_id"],
+            "masked": doc["totals"]["masked"],
+            "masked_total": doc["totals"]["masked_total"],
+            "residual_total": doc["totals"]["residual_total"],
+            "files": doc["totals"]["files"],
+            "files_failed": doc["totals"]["files_failed"],
+            "passed": passed,
+        });
+        a.record("mask.completed", &payload)
+            .with_context(|| format!("{}: cannot record the run", a.path.display()))?;
+    }
     if !args.quiet {
         let spans: u64 = results.iter().flat_map(|r| r.masked.values()).sum();
         let written = results.iter().filter(|r| r.output.is_some()).count();
