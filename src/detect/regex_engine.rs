@@ -476,7 +476,7 @@ impl LongRuns {
                 (r.run.is_none() && !r.whole && anchors.iter().all(|&b| clip.contains(b)))
                     .then_some(min.min(fam.min_len))
             });
-            if let Some(n) = shortest.filter(|&n| n >= LONG_RUN && n < usize::MAX) {
+            if let Some(n) = shortest.filter(|n| (LONG_RUN..usize::MAX).contains(n)) {
                 long[c] = true;
                 len = len.min(n);
                 for &(_, r) in entries {
@@ -536,6 +536,10 @@ impl LongRuns {
 /// Values up to this long are first checked for any anchor at all.
 const QUIET_MAX: usize = 64;
 
+/// What single-byte-anchored detectors share a family by: letters in their
+/// alphabet, the anchor bytes a match needs (capped), the anchor bytes.
+type ByteGroupKey = (bool, usize, Vec<u8>);
+
 impl Gate {
     /// The gate and the members of each of its families.
     fn new(detectors: &[&'static Detector]) -> Option<(Gate, Vec<Members>)> {
@@ -557,7 +561,7 @@ impl Gate {
             .collect();
         // Single-byte anchors: (letters in the alphabet, anchor bytes a
         // match needs, capped above SHORT_RUN, the anchor bytes) -> members.
-        let mut byte_groups: Vec<((bool, usize, Vec<u8>), Vec<usize>)> = Vec::new();
+        let mut byte_groups: Vec<(ByteGroupKey, Vec<usize>)> = Vec::new();
         // Multi-byte anchors: (any case, context, literal, detector).
         let mut lits: Vec<(bool, bool, String, usize)> = Vec::new();
         // Per detector: its single-byte anchors (both cases where read in
