@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use thiserror::Error;
 
-use crate::detect::custom::{AllowConfig, DetectorsConfig, RuleConfig};
+use crate::detect::custom::{self, AllowConfig, DetectorsConfig, KeyStep, RuleConfig};
 use crate::report::gates::GateConfig;
 
 /// The name looked for in the working directory.
@@ -65,20 +65,62 @@ pub enum ConfigError {
 }
 
 /// Parse a config from text; `path` names it in errors.
+///
+/// Values that only the detector set can judge (a rule's regex, a
+/// detector id) are checked here too, so that every bad value is reported
+/// with the file, line and key, as the TOML parser reports a bad type.
 pub fn parse(text: &str, path: &str) -> Result<Config, ConfigError> {
-    toml::from_str(text).map_err(|e| {
+    let line_of = |at: usize| text[..at.min(text.len())].matches('\n').count() + 1;
+    let config: Config = toml::from_str(text).map_err(|e| {
         let message = match e.span() {
-            Some(span) => {
-                let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
-                format!("line {line}: {}", e.message())
-            }
+            Some(span) => format!("line {}: {}", line_of(span.start), e.message()),
             None => e.message().to_string(),
         };
         ConfigError::Parse {
             path: path.to_string(),
             message,
         }
-    })
+    })?;
+    custom::check(&config.detectors.disable, &config.rules, &config.allowlist).map_err(|e| {
+        ConfigError::Parse {
+            path: path.to_string(),
+            message: match span_of(text, &e.place()) {
+                Some(span) => format!("line {}: {e}", line_of(span.start)),
+                None => e.to_string(),
+            },
+        }
+    })?;
+    Ok(config)
+}
+
+/// The byte span of the value at `place` in `text` (a TOML document that
+/// parsed), read again only to tell where a bad value is.
+fn span_of(text: &str, place: &[KeyStep]) -> Option<std::ops::Range<usize>> {
+    use toml_edit::{Item, Table, Value};
+    enum At<'a> {
+        Item(&'a Item),
+        Value(&'a Value),
+        Table(&'a Table),
+    }
+    let doc = toml_edit::ImDocument::parse(text).ok()?;
+    let mut at = At::Table(doc.as_table());
+    for step in place {
+        at = match (at, step) {
+            (At::Table(t), KeyStep::Key(k)) => At::Item(t.get(k)?),
+            (At::Item(Item::Table(t)), KeyStep::Key(k)) => At::Item(t.get(k)?),
+            (At::Item(Item::Value(Value::InlineTable(t))), KeyStep::Key(k))
+            | (At::Value(Value::InlineTable(t)), KeyStep::Key(k)) => At::Value(t.get(k)?),
+            (At::Item(Item::ArrayOfTables(a)), KeyStep::Index(i)) => At::Table(a.get(*i)?),
+            (At::Item(Item::Value(Value::Array(a))), KeyStep::Index(i))
+            | (At::Value(Value::Array(a)), KeyStep::Index(i)) => At::Value(a.get(*i)?),
+            _ => return None,
+        };
+    }
+    match at {
+        At::Item(i) => i.span(),
+        At::Value(v) => v.span(),
+        At::Table(t) => t.span(),
+    }
 }
 
 /// Load the given config, or `scour.toml` from the working directory if it
@@ -156,5 +198,58 @@ mod tests {
         assert!(e.contains("line 2"), "{e}");
         let e = parse("[gates\n", "x.toml").unwrap_err().to_string();
         assert!(e.contains("line 1"), "{e}");
+    }
+
+    /// Values only the detector set can judge are placed like the rest:
+    /// file, line, key, and for a regex regex-syntax's message and column.
+    #[test]
+    fn detector_values_name_file_line_and_key() {
+        let text = concat!(
+            "[gates]\nmax_bias = \"low\"\n\n",
+            "[[rules]]\nid = \"GOOD\"\nregex = 'G-[0-9]+'\n\n",
+            "[[rules]]\nid = \"BROKEN\"\n# a comment\nregex = 'ACME-[0-9'\n",
+        );
+        let e = parse(text, "team/scour.toml").unwrap_err().to_string();
+        assert!(
+            e.starts_with("team/scour.toml: line 11: rules.BROKEN.regex: "),
+            "{e}"
+        );
+        assert!(e.contains("unclosed character class at column 6"), "{e}");
+        // regex-syntax's own rendering, with its caret under the class.
+        assert!(e.contains("    ACME-[0-9\n         ^"), "{e}");
+        let cases = [
+            (
+                "[[rules]]\nid = \"A\"\nregex = 'x*'\n",
+                "line 3: rules.A.regex matches the empty",
+            ),
+            (
+                "[[rules]]\nid = \"a b\"\nregex = 'x'\n",
+                "line 2: rules[0].id",
+            ),
+            (
+                "\n[[rules]]\nid = \"EMAIL\"\nregex = 'x'\n",
+                "line 3: rules.EMAIL.id: defined twice",
+            ),
+            (
+                "[detectors]\ndisable = [\"EMAIL\",\n  \"NOPE\"]\n",
+                "line 3: detectors.disable: unknown detector id \"NOPE\"",
+            ),
+            (
+                "[allowlist]\npatterns = ['ok', '(']\n",
+                "line 2: allowlist.patterns: invalid regex \"(\"",
+            ),
+            (
+                "[allowlist.detectors.EMAIL]\n\npatterns = ['[z-a]']\n",
+                "line 3: allowlist.detectors.EMAIL.patterns: invalid regex",
+            ),
+            (
+                "[detectors]\ndisable = [\"EMAIL\"]\n[allowlist.detectors.EMAIL]\nvalues = []\n",
+                "allowlist.detectors.EMAIL: unknown detector id",
+            ),
+        ];
+        for (text, want) in cases {
+            let e = parse(text, "s.toml").unwrap_err().to_string();
+            assert!(e.contains(want), "{want:?} not in {e:?}");
+        }
     }
 }

@@ -822,3 +822,46 @@ fn engine_choice() {
         assert!(String::from_utf8_lossy(&out.stderr).contains("--features hyperscan"));
     }
 }
+
+// An invalid regex in a user rule: exit 2, and stderr names the file, the
+// line and the key, with regex-syntax's message and where in the pattern.
+#[test]
+fn config_regex_error_names_file_line_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("scour.toml");
+    std::fs::write(
+        &cfg,
+        concat!(
+            "[gates]\nmax_bias = \"medium\"\n\n",
+            "[[rules]]\nid = \"GOOD\"\nregex = 'GOOD-[0-9]{4}'\n\n",
+            "[[rules]]\nid = \"BROKEN\"\nplaceholder = \"[B]\"\nregex = 'ACME-[0-9'\n",
+        ),
+    )
+    .unwrap();
+    let shown = cfg.display().to_string();
+    for args in [
+        vec!["scan", "--config", &shown, "fixtures/txt"],
+        vec!["rules", "--config", &shown],
+    ] {
+        let out = bin()
+            .args(&args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .expect("run scour");
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(
+            out.stdout.is_empty(),
+            "{args:?}: no report on a config error"
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(&format!("{shown}: line 11: rules.BROKEN.regex: ")),
+            "{err}"
+        );
+        assert!(
+            err.contains("unclosed character class at column 6 of the pattern"),
+            "{err}"
+        );
+        assert!(err.contains("    ACME-[0-9\n         ^"), "{err}");
+    }
+}

@@ -79,20 +79,105 @@ pub struct AllowConfig {
     pub detectors: BTreeMap<String, AllowEntry>,
 }
 
+/// One step of the path to a value in scour.toml: a key of a table or an
+/// index into an array (`rules`, 0, `regex` for the first rule's regex).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyStep {
+    Key(String),
+    Index(usize),
+}
+
+impl KeyStep {
+    fn key(k: &str) -> KeyStep {
+        KeyStep::Key(k.to_string())
+    }
+}
+
+/// A bad value in `[[rules]]`, `[detectors]` or `[allowlist]`. Each names
+/// its key in the message and its place in the file in [`CustomError::place`],
+/// which `config` turns into a line.
 #[derive(Debug, Error)]
 pub enum CustomError {
-    #[error("rules: id {0:?} must be 1-64 characters of A-Z, 0-9 and _")]
-    BadId(String),
-    #[error("rules: id {0} is defined twice (or clashes with a built-in detector)")]
-    Duplicate(String),
+    #[error("rules[{index}].id: {id:?} must be 1-64 characters of A-Z, 0-9 and _")]
+    BadId { index: usize, id: String },
+    #[error("rules.{id}.id: defined twice (or clashes with a built-in detector)")]
+    Duplicate { index: usize, id: String },
     #[error("rules.{id}.regex: {message}")]
-    Regex { id: String, message: String },
-    #[error("rules.{id}.regex matches the empty string")]
-    Empty { id: String },
+    Regex {
+        index: usize,
+        id: String,
+        message: String,
+    },
+    #[error("rules.{id}.regex matches the empty string; a rule must match at least one character")]
+    Empty { index: usize, id: String },
     #[error("{key}: unknown detector id {id:?}; `scour rules` lists them")]
-    UnknownDetector { key: String, id: String },
+    UnknownDetector {
+        key: String,
+        id: String,
+        place: Vec<KeyStep>,
+    },
     #[error("allowlist{key}.patterns: {message}")]
-    AllowRegex { key: String, message: String },
+    AllowRegex {
+        key: String,
+        message: String,
+        place: Vec<KeyStep>,
+    },
+}
+
+impl CustomError {
+    /// Where the bad value is in scour.toml.
+    pub fn place(&self) -> Vec<KeyStep> {
+        let rule = |index: usize, field: &str| {
+            vec![
+                KeyStep::key("rules"),
+                KeyStep::Index(index),
+                KeyStep::key(field),
+            ]
+        };
+        match self {
+            CustomError::BadId { index, .. } | CustomError::Duplicate { index, .. } => {
+                rule(*index, "id")
+            }
+            CustomError::Regex { index, .. } | CustomError::Empty { index, .. } => {
+                rule(*index, "regex")
+            }
+            CustomError::UnknownDetector { place, .. } | CustomError::AllowRegex { place, .. } => {
+                place.clone()
+            }
+        }
+    }
+}
+
+/// A regex's build error as its user needs it: regex-syntax's own message
+/// for a syntax error, with where in the pattern it is (its caret drawing
+/// below), else the build error and its causes (a size limit).
+pub fn regex_error(pattern: &str, e: &meta::BuildError) -> String {
+    let at = |kind: &dyn std::fmt::Display, span: &regex_syntax::ast::Span| {
+        let (line, column) = (span.start.line, span.start.column);
+        let place = if pattern.contains('\n') {
+            format!("line {line}, column {column}")
+        } else {
+            format!("column {column}")
+        };
+        format!("invalid regex {pattern:?}: {kind} at {place} of the pattern")
+    };
+    match e.syntax_error() {
+        Some(err @ regex_syntax::Error::Parse(x)) => {
+            format!("{}\n{err}", at(x.kind(), x.span()))
+        }
+        Some(err @ regex_syntax::Error::Translate(x)) => {
+            format!("{}\n{err}", at(x.kind(), x.span()))
+        }
+        _ => {
+            let mut message = format!("invalid regex {pattern:?}: {e}");
+            let mut source = std::error::Error::source(e);
+            while let Some(s) = source {
+                message.push_str(&format!(": {s}"));
+                source = s.source();
+            }
+            message
+        }
+    }
 }
 
 fn leak(s: String) -> &'static str {
@@ -124,29 +209,113 @@ fn identity(s: &str) -> String {
     s.trim().to_string()
 }
 
+/// Checks rule `index` against the ids `seen` before it: its id, and a
+/// regex that compiles and does not match "".
+fn check_rule(index: usize, r: &RuleConfig, seen: &[&str]) -> Result<(), CustomError> {
+    let ok_id = !r.id.is_empty()
+        && r.id.len() <= 64
+        && r.id
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
+    if !ok_id {
+        return Err(CustomError::BadId {
+            index,
+            id: r.id.clone(),
+        });
+    }
+    if seen.contains(&r.id.as_str()) {
+        return Err(CustomError::Duplicate {
+            index,
+            id: r.id.clone(),
+        });
+    }
+    let re = meta::Regex::new(&r.regex).map_err(|e| CustomError::Regex {
+        index,
+        id: r.id.clone(),
+        message: regex_error(&r.regex, &e),
+    })?;
+    if re.is_match("") {
+        return Err(CustomError::Empty {
+            index,
+            id: r.id.clone(),
+        });
+    }
+    Ok(())
+}
+
+/// Every check [`select`] and [`Filter::new`] make, without building
+/// anything: what `config` runs on a freshly read scour.toml, so that a bad
+/// value is reported with its line.
+pub fn check(
+    disable: &[String],
+    rules: &[RuleConfig],
+    allow: &AllowConfig,
+) -> Result<(), CustomError> {
+    check_disable(disable)?;
+    let mut seen: Vec<&str> = builtin().iter().map(|d| d.id).collect();
+    for (index, r) in rules.iter().enumerate() {
+        check_rule(index, r, &seen)?;
+        seen.push(&r.id);
+    }
+    let active: Vec<&str> = seen
+        .into_iter()
+        .filter(|id| !disable.iter().any(|x| x == id))
+        .collect();
+    check_allow(&active, allow)
+}
+
+fn check_disable(disable: &[String]) -> Result<(), CustomError> {
+    for (i, id) in disable.iter().enumerate() {
+        if !builtin().iter().any(|d| d.id == id) {
+            return Err(CustomError::UnknownDetector {
+                key: "detectors.disable".into(),
+                id: id.clone(),
+                place: vec![
+                    KeyStep::key("detectors"),
+                    KeyStep::key("disable"),
+                    KeyStep::Index(i),
+                ],
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Allowlists name detectors that run (`active` ids) and hold patterns
+/// that compile.
+fn check_allow(active: &[&str], allow: &AllowConfig) -> Result<(), CustomError> {
+    for id in allow.detectors.keys() {
+        if !active.contains(&id.as_str()) {
+            return Err(CustomError::UnknownDetector {
+                key: format!("allowlist.detectors.{id}"),
+                id: id.clone(),
+                place: vec![
+                    KeyStep::key("allowlist"),
+                    KeyStep::key("detectors"),
+                    KeyStep::key(id),
+                ],
+            });
+        }
+    }
+    Allow::build(
+        &AllowEntry {
+            values: Vec::new(),
+            patterns: allow.patterns.clone(),
+        },
+        "",
+    )?;
+    for (id, e) in &allow.detectors {
+        Allow::build(e, &format!(".detectors.{id}"))?;
+    }
+    Ok(())
+}
+
 /// Turn user rules into detectors.
 pub fn rules_to_detectors(rules: &[RuleConfig]) -> Result<Vec<&'static Detector>, CustomError> {
     let mut seen: Vec<&str> = builtin().iter().map(|d| d.id).collect();
     let mut out = Vec::new();
-    for r in rules {
-        let ok_id = !r.id.is_empty()
-            && r.id.len() <= 64
-            && r.id
-                .bytes()
-                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
-        if !ok_id {
-            return Err(CustomError::BadId(r.id.clone()));
-        }
-        if seen.contains(&r.id.as_str()) {
-            return Err(CustomError::Duplicate(r.id.clone()));
-        }
-        let re = meta::Regex::new(&r.regex).map_err(|e| CustomError::Regex {
-            id: r.id.clone(),
-            message: e.to_string(),
-        })?;
-        if re.is_match("") {
-            return Err(CustomError::Empty { id: r.id.clone() });
-        }
+    for (index, r) in rules.iter().enumerate() {
+        check_rule(index, r, &seen)?;
         let id = leak(r.id.clone());
         seen.push(id);
         let anchors: Vec<&'static str> = r.anchors.iter().map(|a| leak(a.clone())).collect();
@@ -191,14 +360,7 @@ pub fn select(
     disable: &[String],
     rules: &[RuleConfig],
 ) -> Result<Vec<&'static Detector>, CustomError> {
-    for id in disable {
-        if !builtin().iter().any(|d| d.id == id) {
-            return Err(CustomError::UnknownDetector {
-                key: "detectors.disable".into(),
-                id: id.clone(),
-            });
-        }
-    }
+    check_disable(disable)?;
     let mut out: Vec<&'static Detector> = builtin()
         .iter()
         .filter(|d| !disable.iter().any(|x| x == d.id))
@@ -214,14 +376,23 @@ struct Allow {
 }
 
 impl Allow {
+    /// `key` is the entry's key after `allowlist` (`""` for the global
+    /// one, `.detectors.EMAIL`).
     fn build(e: &AllowEntry, key: &str) -> Result<Allow, CustomError> {
         let patterns = e
             .patterns
             .iter()
-            .map(|p| {
-                meta::Regex::new(p).map_err(|err| CustomError::AllowRegex {
-                    key: key.to_string(),
-                    message: format!("{p:?}: {err}"),
+            .enumerate()
+            .map(|(i, p)| {
+                meta::Regex::new(p).map_err(|err| {
+                    let mut place = vec![KeyStep::key("allowlist")];
+                    place.extend(key.split('.').filter(|k| !k.is_empty()).map(KeyStep::key));
+                    place.extend([KeyStep::key("patterns"), KeyStep::Index(i)]);
+                    CustomError::AllowRegex {
+                        key: key.to_string(),
+                        message: regex_error(p, &err),
+                        place,
+                    }
                 })
             })
             .collect::<Result<_, _>>()?;
@@ -258,14 +429,8 @@ impl Filter {
         allow: &AllowConfig,
         rules: &[RuleConfig],
     ) -> Result<Filter, CustomError> {
-        for id in allow.detectors.keys() {
-            if !detectors.iter().any(|d| d.id == id) {
-                return Err(CustomError::UnknownDetector {
-                    key: format!("allowlist.detectors.{id}"),
-                    id: id.clone(),
-                });
-            }
-        }
+        let active: Vec<&str> = detectors.iter().map(|d| d.id).collect();
+        check_allow(&active, allow)?;
         let global = Allow::build(
             &AllowEntry {
                 values: allow.values.clone(),
@@ -422,11 +587,11 @@ mod tests {
         ));
         assert!(matches!(
             select(&[], &[rule("EMAIL", "x+")]),
-            Err(CustomError::Duplicate(_))
+            Err(CustomError::Duplicate { .. })
         ));
         assert!(matches!(
             select(&[], &[rule("bad id", "x+")]),
-            Err(CustomError::BadId(_))
+            Err(CustomError::BadId { .. })
         ));
         assert!(matches!(
             select(&[], &[rule("A_B", "(")]),

@@ -368,6 +368,22 @@ fn windowed_scan_equals_whole_value_scan() {
             h.check(&t);
         }
     }
+    // Codes without a digit (the codice fiscale with every digit replaced)
+    // are found from letters that only open regions in values holding a
+    // long run of capitals: at every offset against the 64-byte blocks and
+    // the run samples, beside other capitals, one byte short, and twice.
+    for pad in 0..70 {
+        let lead = "x".repeat(pad);
+        for t in [
+            format!("{lead}RSSMRAQRCMNFNLRG"),
+            format!("{lead} CF RSSMRAQRCMNFNLRG."),
+            format!("{lead}SSMRAQRCMNFNLRG QRS"),
+            format!("{lead}ABC RSSMRAQRCMNFNLRG RSSMRAQRCMNFNLRG TUV"),
+            format!("{lead}XRSSMRAQRCMNFNLRG7 The Quick LMN"),
+        ] {
+            h.check(&t);
+        }
+    }
     // Key names glued to, or overlapping, other key names and values: a
     // walk may stop early only when no match is in progress, and a match's
     // start lies only in the identifier run before its key name.

@@ -425,10 +425,120 @@ struct Gate {
     /// `runs` in nibble form, where a set fits (most do): runs are then
     /// measured a block at a time.
     run_nibbles: Vec<Option<NibbleSet>>,
+    /// The classes only long runs can use, and how to tell a value has one.
+    long: Option<LongRuns>,
+}
+
+/// Anchor classes whose every region must fill a long run of their
+/// alphabet: the codice fiscale's omocodia letters, which are anchors only
+/// for the code with all seven digits replaced, sixteen capitals and
+/// digits in a row. Prose has a capital in most blocks and a sixteen-byte
+/// run of them in almost none, so one pass per value that finds no such run
+/// takes those classes out of the screen, instead of measuring the word
+/// around every capital.
+#[derive(Debug)]
+struct LongRuns {
+    /// Per class (as [`Gate::classes`]): its regions need such a run.
+    classes: Vec<bool>,
+    /// The union of those classes' alphabets.
+    set: ByteSet,
+    /// The shortest run any of their regions can fill.
+    len: usize,
+    /// The anchor screen without those classes (`None`: not expressible;
+    /// the classes are then skipped anchor by anchor).
+    screen: Option<NibbleSet>,
+}
+
+/// A class counts as one of [`LongRuns`] when its shortest region is at
+/// least this long (shorter ones gain little from the extra pass).
+const LONG_RUN: usize = 12;
+
+impl LongRuns {
+    /// From the classes of a gate: `None` when none qualifies.
+    fn new(
+        byte_class: &[u8; 256],
+        classes: &[Vec<(usize, AnchorReach)>],
+        families: &[ByteFamily],
+        runs: &[ByteSet],
+    ) -> Option<LongRuns> {
+        let mut set = ByteSet::empty();
+        let mut len = usize::MAX;
+        let mut long = vec![false; classes.len()];
+        for (c, entries) in classes.iter().enumerate() {
+            let anchors: Vec<u8> = (0..=255u8)
+                .filter(|&b| usize::from(byte_class[usize::from(b)]) == c + 1)
+                .collect();
+            // Bounded reach clipped to an alphabet that holds the anchor
+            // itself: every region lies inside one run of that alphabet.
+            let shortest = entries.iter().try_fold(usize::MAX, |min, &(f, r)| {
+                let clip = runs.get(r.clip?)?;
+                let fam = families.get(f)?;
+                (r.run.is_none() && !r.whole && anchors.iter().all(|&b| clip.contains(b)))
+                    .then_some(min.min(fam.min_len))
+            });
+            if let Some(n) = shortest.filter(|n| (LONG_RUN..usize::MAX).contains(n)) {
+                long[c] = true;
+                len = len.min(n);
+                for &(_, r) in entries {
+                    if let Some(clip) = r.clip.and_then(|k| runs.get(k)) {
+                        set.union(clip);
+                    }
+                }
+            }
+        }
+        if !long.contains(&true) {
+            return None;
+        }
+        let screen = NibbleSet::new(|b| {
+            let k = usize::from(byte_class[usize::from(b)]);
+            k != 0 && !long.get(k - 1).copied().unwrap_or(false)
+        });
+        Some(LongRuns {
+            classes: long,
+            set,
+            len,
+            screen,
+        })
+    }
+
+    /// Whether `hay` holds `len` or more bytes of `set` in a row. Every
+    /// such run covers a position `len - 1` modulo `len`, so only those are
+    /// looked at, and the run around one only where it is in the set (a
+    /// capital or a digit: one in twenty of prose's positions).
+    fn found_in(&self, hay: &[u8]) -> bool {
+        let len = self.len.max(1);
+        let mut p = len - 1;
+        while p < hay.len() {
+            if self.set.contains(hay[p]) {
+                let mut lo = p;
+                while lo > 0 && self.set.contains(hay[lo - 1]) {
+                    lo -= 1;
+                }
+                let mut hi = p + 1;
+                while hi < hay.len() && self.set.contains(hay[hi]) {
+                    hi += 1;
+                }
+                if hi - lo >= len {
+                    return true;
+                }
+                // The next run starts after `hi`.
+                while p < hi {
+                    p += len;
+                }
+            } else {
+                p += len;
+            }
+        }
+        false
+    }
 }
 
 /// Values up to this long are first checked for any anchor at all.
 const QUIET_MAX: usize = 64;
+
+/// What single-byte-anchored detectors share a family by: letters in their
+/// alphabet, the anchor bytes a match needs (capped), the anchor bytes.
+type ByteGroupKey = (bool, usize, Vec<u8>);
 
 impl Gate {
     /// The gate and the members of each of its families.
@@ -450,8 +560,8 @@ impl Gate {
             })
             .collect();
         // Single-byte anchors: (letters in the alphabet, anchor bytes a
-        // match needs, capped above SHORT_RUN) -> members.
-        let mut byte_groups: Vec<((bool, usize), Vec<usize>)> = Vec::new();
+        // match needs, capped above SHORT_RUN, the anchor bytes) -> members.
+        let mut byte_groups: Vec<(ByteGroupKey, Vec<usize>)> = Vec::new();
         // Multi-byte anchors: (any case, context, literal, detector).
         let mut lits: Vec<(bool, bool, String, usize)> = Vec::new();
         // Per detector: its single-byte anchors (both cases where read in
@@ -490,14 +600,18 @@ impl Gate {
                     (0..=255u8).any(|b| b.is_ascii_alphabetic() && s.contains(b))
                 });
                 let need = min_count(d.pattern, &own).unwrap_or(0).min(SHORT_RUN + 1);
-                let key = (letters, need);
+                // Detectors with other anchor bytes form families of their
+                // own: the codice fiscale's capital letters must not send
+                // every capital of prose to the digit detectors' DFAs.
+                let bytes: Vec<u8> = (0..=255u8).filter(|&b| own.contains(b)).collect();
+                let key = (letters, need, bytes);
                 match byte_groups.iter_mut().find(|(k, _)| *k == key) {
                     Some((_, m)) => m.push(i),
                     None => byte_groups.push((key, vec![i])),
                 }
             }
         }
-        byte_groups.sort_by_key(|(k, _)| *k);
+        byte_groups.sort_by(|a, b| a.0.cmp(&b.0));
 
         let mut runs: Vec<ByteSet> = Vec::new();
         let mut intern_set = |set: ByteSet| match runs.iter().position(|r| *r == set) {
@@ -645,6 +759,7 @@ impl Gate {
             .ascii_case_insensitive(true)
             .build(lits.iter().map(|l| l.2.as_str()))
             .ok()?;
+        let long = LongRuns::new(&byte_class, &classes, &byte_families, &runs);
         Some((
             Gate {
                 byte_class,
@@ -658,10 +773,23 @@ impl Gate {
                     .iter()
                     .map(|r| NibbleSet::new(|b| r.contains(b)))
                     .collect(),
+                long,
                 runs,
             },
             members,
         ))
+    }
+
+    /// The anchor screen for a value, and the classes to pass over in it:
+    /// without a long run, the [`LongRuns`] classes have no region there.
+    fn screen_for(&self, hay: &[u8]) -> (Option<&NibbleSet>, Option<&[bool]>) {
+        match &self.long {
+            Some(long) if !long.found_in(hay) => (
+                long.screen.as_ref().or(self.screen.as_ref()),
+                Some(&long.classes),
+            ),
+            _ => (self.screen.as_ref(), None),
+        }
     }
 
     /// `hay` is short and holds no anchor: no family has a region in it.
@@ -669,9 +797,17 @@ impl Gate {
         if hay.len() > QUIET_MAX {
             return false;
         }
-        let bytes = match &self.screen {
-            Some(screen) => screen.mask_at(hay, 0) != 0,
-            None => hay.iter().any(|&b| self.byte_class[usize::from(b)] != 0),
+        let (screen, skip) = self.screen_for(hay);
+        let skipped = |b: u8| {
+            let k = usize::from(self.byte_class[usize::from(b)]);
+            k == 0 || skip.is_some_and(|s| s.get(k - 1).copied().unwrap_or(false))
+        };
+        let bytes = match screen {
+            Some(screen) => {
+                let m = screen.mask_at(hay, 0);
+                m != 0 && (skip.is_none() || hay.iter().any(|&b| !skipped(b)))
+            }
+            None => hay.iter().any(|&b| !skipped(b)),
         };
         if bytes {
             return false;
@@ -704,10 +840,11 @@ impl Gate {
         // Bit f: byte family f's regions came out of order.
         let mut unsorted: u32 = 0;
         let class_of = |b: u8| self.byte_class[usize::from(b)];
+        let (screen, skip) = self.screen_for(hay);
         let mut done: usize = 0; // bytes before this are classified
         let mut base = 0;
         while base < hay.len() && !self.classes.is_empty() {
-            let mut m = match &self.screen {
+            let mut m = match screen {
                 Some(screen) => screen.mask_at(hay, base),
                 None => hay[base..hay.len().min(base + 64)]
                     .iter()
@@ -722,11 +859,34 @@ impl Gate {
                 while j < hay.len() && class_of(hay[j]) == k {
                     j += 1;
                 }
+                let passed = usize::from(k)
+                    .checked_sub(1)
+                    .is_some_and(|c| skip.is_some_and(|s| s.get(c).copied().unwrap_or(false)));
                 if let Some(class) = usize::from(k)
                     .checked_sub(1)
                     .and_then(|k| self.classes.get(k))
+                    .filter(|_| !passed)
                 {
                     for &(f, r) in class {
+                        // A bounded reach lies inside the run of its
+                        // alphabet around the anchor: where the bytes either
+                        // side are outside it, that run is the anchor itself
+                        // and its length decides without measuring (the
+                        // capital letter opening a word of prose, for the
+                        // codice fiscale's letters).
+                        if let (Some(k), None, false) = (r.clip, r.run, r.whole) {
+                            let set = &self.runs[k];
+                            let shut = |p: Option<&u8>| !p.is_some_and(|&b| set.contains(b));
+                            if shut(i.checked_sub(1).and_then(|p| hay.get(p)))
+                                && shut(hay.get(j))
+                                && self
+                                    .byte_families
+                                    .get(f)
+                                    .is_some_and(|fam| j - i < fam.min_len)
+                            {
+                                continue;
+                            }
+                        }
                         let region = self.reach(hay, i, j - i, r, memos);
                         // Every match holding this anchor lies in its
                         // region: one too short for any member's match
@@ -1264,5 +1424,36 @@ mod tests {
         for loud in ["x1", "a@b", "my PASSWORD", "ghp_", "DoB", long.as_str()] {
             assert!(!gate.quiet(loud.as_bytes()), "{loud}");
         }
+    }
+
+    #[test]
+    fn long_run_classes_need_a_long_run() {
+        let detectors: Vec<&'static Detector> = super::super::builtin().iter().collect();
+        let (gate, _) = Gate::new(&detectors).expect("built-ins have a gate");
+        // The codice fiscale's omocodia letters are such a class; digits,
+        // which short matches also use, are not.
+        let long = gate.long.as_ref().expect("a long-run class");
+        let class = |b: u8| usize::from(gate.byte_class[usize::from(b)]) - 1;
+        assert!(long.classes[class(b'Q')] && !long.classes[class(b'7')]);
+        assert_eq!(long.len, 16);
+        let run = "RSSMRAQRCMNFNLRG";
+        for pad in 0..70 {
+            let text = format!("{}{run} x", "a".repeat(pad));
+            assert!(long.found_in(text.as_bytes()), "{pad}");
+            // One byte short, wherever it lies against the samples.
+            let short = format!("{}{} x", "a".repeat(pad), &run[1..]);
+            assert!(!long.found_in(short.as_bytes()), "{pad}");
+            assert!(
+                !long.found_in(&short.as_bytes()[..short.len() - 2]),
+                "{pad}"
+            );
+        }
+        assert!(!long.found_in(b"The Quick Brown Fox, TWELVE CAPS and 2026-12-07"));
+        assert!(long.found_in(run.as_bytes()));
+        assert!(!long.found_in(b""));
+        // Without a long run, capitals open no region; short values with
+        // nothing else are quiet.
+        assert!(gate.quiet(b"Le Monde, Paris"));
+        assert!(!gate.quiet(run.as_bytes()));
     }
 }

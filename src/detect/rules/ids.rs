@@ -61,6 +61,14 @@ fn digit_or_dash(x: char) -> bool {
     x.is_ascii_digit() || x == '-'
 }
 
+/// [`compact`], upper-cased: the form the validators check (check letters
+/// may be written in lower case, `44011320141005001x`).
+fn compact_upper<const N: usize>(v: &str) -> Option<([u8; N], usize)> {
+    let (mut s, n) = compact::<N>(v)?;
+    s.make_ascii_uppercase();
+    Some((s, n))
+}
+
 // ================================================================ United States
 
 const ITIN_CONTEXT: &[&str] = &["ITIN", "*taxpayer identification*"];
@@ -268,11 +276,14 @@ pub const DE_ID_CARD: Detector = Detector {
         "Personalausweis-Nr. T220001293 (Musterausweis)",
         "MRZ: IDD<<Z4P584TP81<<<<<<<<<<<<<<<",
         "alter Personalausweis 9035984071",
+        "Ausweisnummer LFGHJKLMN0",
     ],
     near_misses: &[
         "Personalausweis-Nr. T220001294",
         "Tracking NKPT53CJ53 delivered.",
         "Ausweisnummer VX8Z95GYR27",
+        "Ausweisnummer LFGHJKLMN8",
+        "Tracking CFGHJKLMN7 delivered.",
     ],
 };
 
@@ -297,7 +308,9 @@ pub const DE_TAX_ID: Detector = Detector {
     id: "DE_TAX_ID",
     category: Category::Pii,
     description: "German tax identification number (Steuer-IdNr), near a tax-id word",
-    pattern: r"[0-9]{2} ?[0-9]{3} ?[0-9]{3} ?[0-9]{3}",
+    // Groups 2-3-3-3, and a space before the check digit (`1123456789 0`,
+    // as python-stdnum's own tests write it), in either form.
+    pattern: r"[0-9]{2} ?[0-9]{3} ?[0-9]{3} ?[0-9]{2} ?[0-9]",
     dfa_pattern: None,
     anchors: DIGITS,
     context: DE_TAX_CONTEXT,
@@ -311,11 +324,15 @@ pub const DE_TAX_ID: Detector = Detector {
         "Steuer-ID: 59 038 361 247",
         "IdNr 84359062744 laut Bescheid",
         "German tax ID 85823107943 on the payslip",
+        "Steuer-ID 1123456789 0",
+        "Steuer-ID: 59 038 361 24 7",
     ],
     near_misses: &[
         "Steuer-ID 14908423767",
         "Steuer-ID 01835497614",
         "Kundennummer 13978152048 bitte angeben",
+        "Steuer-ID 1234567890 3",
+        "Steuer-ID 1123456789  0",
     ],
 };
 
@@ -465,12 +482,12 @@ pub const ES_DNI: Detector = Detector {
     id: "ES_DNI",
     category: Category::Pii,
     description: "Spanish national identity document (DNI/NIF)",
-    pattern: r"(?:[0-9]{8}|[0-9]{2}\.[0-9]{3}\.[0-9]{3})[ \-]?[A-Z]",
+    pattern: r"(?:[0-9]{8}|[0-9]{2}\.[0-9]{3}\.[0-9]{3})[ \-]?[A-Za-z]",
     dfa_pattern: None,
     anchors: DIGITS,
     context: &[],
     validator: es_dni,
-    validator_name: "mod-23 control letter",
+    validator_name: "mod-23 control letter (any case; lower case not after a space)",
     normaliser: alnum_upper,
     placeholder: "[ES_DNI]",
     regulations: &["GDPR"],
@@ -479,9 +496,24 @@ pub const ES_DNI: Detector = Detector {
         "DNI 15405456X",
         "Su NIF es 89738304-D.",
         "Documento: 87.986.682-K",
+        "dni 54362315k",
+        "NIF: 54362315-k",
     ],
-    near_misses: &["DNI 04196111S", "DNI 678457681R", "DNI 06189520 sin letra"],
+    near_misses: &[
+        "DNI 04196111S",
+        "DNI 678457681R",
+        "DNI 06189520 sin letra",
+        "dni 54362315z",
+        "entre 54362315 k",
+    ],
 };
+
+/// A letter written in lower case counts only glued to the digits or
+/// after a dash: a lone lower-case letter after a space is a word, and the
+/// Spanish `a`, `e` and `y` are control letters (`entre 54362315 y ...`).
+fn lower_letter_apart(v: &[u8], letter_at: usize, apart_at: usize) -> bool {
+    v.get(letter_at).is_some_and(u8::is_ascii_lowercase) && v.get(apart_at) == Some(&b' ')
+}
 
 fn es_dni(c: &Candidate<'_>) -> Option<Range<usize>> {
     let v = c.value();
@@ -490,21 +522,25 @@ fn es_dni(c: &Candidate<'_>) -> Option<Range<usize>> {
     {
         return None;
     }
-    let letter = *v.as_bytes().last()?;
-    let (d, n) = compact::<8>(&v[..v.len() - 1])?;
-    ids::es_dni(&d[..n], letter).then(|| c.range())
+    let b = v.as_bytes();
+    let last = b.len().checked_sub(1)?;
+    if lower_letter_apart(b, last, last.checked_sub(1)?) {
+        return None;
+    }
+    let (d, n) = compact::<8>(&v[..last])?;
+    ids::es_dni(&d[..n], b[last].to_ascii_uppercase()).then(|| c.range())
 }
 
 pub const ES_NIE: Detector = Detector {
     id: "ES_NIE",
     category: Category::Pii,
     description: "Spanish foreigner identity number (NIE)",
-    pattern: r"[XYZ][ \-]?[0-9]{7}[ \-]?[A-Z]",
+    pattern: r"[XYZxyz][ \-]?[0-9]{7}[ \-]?[A-Za-z]",
     dfa_pattern: None,
     anchors: DIGITS,
     context: &[],
     validator: es_nie,
-    validator_name: "X/Y/Z as 0/1/2 + mod-23 control letter",
+    validator_name: "X/Y/Z as 0/1/2 + mod-23 control letter (any case; lower case not spaced)",
     normaliser: alnum_upper,
     placeholder: "[ES_NIE]",
     regulations: &["GDPR"],
@@ -513,28 +549,49 @@ pub const ES_NIE: Detector = Detector {
         "NIE X4708739H",
         "Número de identidad de extranjero: Y-2227833-K",
         "NIE: Y 7805383 W",
+        "NIE x-2482300w",
+        "nie: y2227833k",
     ],
-    near_misses: &["NIE Z9960096W", "NIE W9978867H", "NIE Y04941414T"],
+    near_misses: &[
+        "NIE Z9960096W",
+        "NIE W9978867H",
+        "NIE Y04941414T",
+        "NIE x-2482300a",
+        "NIE x 2482300 w",
+    ],
 };
 
 fn es_nie(c: &Candidate<'_>) -> Option<Range<usize>> {
     if !alnum_bounded(c) {
         return None;
     }
-    let (s, n) = compact::<9>(c.value())?;
+    let b = c.value().as_bytes();
+    let last = b.len().checked_sub(1)?;
+    if lower_letter_apart(b, 0, 1) || lower_letter_apart(b, last, last.checked_sub(1)?) {
+        return None;
+    }
+    let (s, n) = compact_upper::<9>(c.value())?;
     (n == 9 && ids::es_nie(s[0], &s[1..8], s[8])).then(|| c.range())
 }
+
+/// Digits, and the omocodia letters for a code whose seven digits were all
+/// replaced: the last numeric position always holds one or the other. The
+/// letters are read in capitals only, as the pattern is (a lower-case
+/// anchor would open a region at most letters of prose).
+const CF_ANCHORS: &[&str] = &[
+    "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "L", "M", "N", "P", "Q", "R", "S", "T", "U",
+    "V",
+];
 
 pub const IT_CODICE_FISCALE: Detector = Detector {
     id: "IT_CODICE_FISCALE",
     category: Category::Pii,
     description: "Italian fiscal code of a person (16 characters, omocodia included)",
-    // The year's first digit is the last one omocodia ever replaces, so
-    // requiring it keeps a digit in every match (the DIGITS anchor) and
-    // loses only codes with all seven digits replaced.
-    pattern: r"[A-Z]{6}[0-9][0-9LMNPQRSTUV][ABCDEHLMPRST][0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{3}[A-Z]",
+    // Omocodia may replace any of the seven digits, all of them included
+    // (`RSSMRAQRCMNFNLRG`), so a code need not hold a digit.
+    pattern: r"[A-Z]{6}[0-9LMNPQRSTUV]{2}[ABCDEHLMPRST][0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{3}[A-Z]",
     dfa_pattern: None,
-    anchors: DIGITS,
+    anchors: CF_ANCHORS,
     context: &[],
     validator: it_codice_fiscale,
     validator_name: "real birth date + odd/even check letter",
@@ -545,10 +602,15 @@ pub const IT_CODICE_FISCALE: Detector = Detector {
     examples: &[
         "Codice fiscale: BNCLCU85C17H501R",
         "Codice fiscale omocodico MRNFNC70L30L2MVP",
+        "Codice fiscale RSSMRAQRCMNFNLRG",
+        "CF RSSMRA45C12F2L5N",
     ],
     near_misses: &[
         "Codice fiscale: BNCLCU85C17H501A",
         "Codice fiscale: BNCLCU85B31H501X",
+        "Codice fiscale RSSMRAQRCMNFNLRA",
+        "Codice fiscale RSSMRAQRCPNFNLRJ",
+        "codice fiscale rssmraqrcmnfnlrg",
         "Partita IVA 12345678903 della società",
     ],
 };
@@ -811,12 +873,12 @@ pub const CN_RESIDENT_ID: Detector = Detector {
     id: "CN_RESIDENT_ID",
     category: Category::Pii,
     description: "PRC resident identity card number (18 characters)",
-    pattern: r"[0-9]{17}[0-9X]",
+    pattern: r"[0-9]{17}[0-9Xx]",
     dfa_pattern: None,
     anchors: DIGITS,
     context: &[],
     validator: cn_resident_id,
-    validator_name: "province code + birth date + ISO 7064 MOD 11-2",
+    validator_name: "province code + birth date + ISO 7064 MOD 11-2 (X or x)",
     normaliser: alnum_upper,
     placeholder: "[CN_RESIDENT_ID]",
     regulations: &["PIPL"],
@@ -824,16 +886,22 @@ pub const CN_RESIDENT_ID: Detector = Detector {
     examples: &[
         "公民身份号码：110101198807161002",
         "证件号码 33010619861105104X",
+        "身份证号 44011320141005001x",
     ],
     near_misses: &[
         "身份证号 110101199002301236",
         "身份证号 000000198807161232",
         "身份证号 110105194912310020",
+        "身份证号 36042619910102009x",
     ],
 };
 
 fn cn_resident_id(c: &Candidate<'_>) -> Option<Range<usize>> {
-    (alnum_bounded(c) && ids::cn_resident_id(c.value().as_bytes())).then(|| c.range())
+    if !alnum_bounded(c) {
+        return None;
+    }
+    let (s, n) = compact_upper::<18>(c.value())?;
+    ids::cn_resident_id(&s[..n]).then(|| c.range())
 }
 
 pub const CN_MOBILE: Detector = Detector {
@@ -962,12 +1030,21 @@ pub const CN_USCC: Detector = Detector {
     id: "CN_USCC",
     category: Category::Pii,
     description: "PRC unified social credit code of an organisation (18 characters)",
-    pattern: r"[0-9A-HJ-NPQRTUW-Y]{2}[0-9]{6}[0-9A-HJ-NPQRTUW-Y]{10}",
+    // Compact, or in its groups (authority and type, division, organisation
+    // code and check) with one kind of separator: `91 110000 600037341L`,
+    // `9 1 110000 600037341L`. Letters in either case.
+    pattern: concat!(
+        "[0-9A-HJ-NPQRTUW-Ya-hj-npqrtuw-y]",
+        "(?:[0-9A-HJ-NPQRTUW-Ya-hj-npqrtuw-y][0-9]{6}",
+        "| ?[0-9A-HJ-NPQRTUW-Ya-hj-npqrtuw-y] [0-9]{6} ",
+        "|-?[0-9A-HJ-NPQRTUW-Ya-hj-npqrtuw-y]-[0-9]{6}-)",
+        "[0-9A-HJ-NPQRTUW-Ya-hj-npqrtuw-y]{10}",
+    ),
     dfa_pattern: None,
     anchors: DIGITS,
     context: &[],
     validator: cn_uscc,
-    validator_name: "GB 32100 check character + embedded GB 11714 organisation code",
+    validator_name: "GB 32100 check character (any case) + embedded GB 11714 organisation code",
     normaliser: alnum_upper,
     placeholder: "[CN_USCC]",
     regulations: &["PIPL"],
@@ -975,18 +1052,26 @@ pub const CN_USCC: Detector = Detector {
     examples: &[
         "统一社会信用代码：911101085400434154",
         "Unified social credit code 91440300718528285T",
+        "统一社会信用代码 91 110000 600037341L",
+        "USCC 91-310115-MA1K3BTP2B",
+        "信用代码 91440300718528285t",
     ],
     near_misses: &[
         "统一社会信用代码 91110108719258598M",
         "统一社会信用代码 9111010830I9607016",
         "注册号 110108199266383",
+        "统一社会信用代码 91 110000 600037341N",
+        "统一社会信用代码 91 110000-600037341L",
+        "统一社会信用代码 91 110000600037341L",
     ],
 };
 
 fn cn_uscc(c: &Candidate<'_>) -> Option<Range<usize>> {
-    let glued = |x: char| x.is_ascii_digit() || x.is_ascii_uppercase();
-    (bounded(c.text, c.start, c.end, glued) && ids::cn_uscc(c.value().as_bytes()))
-        .then(|| c.range())
+    if !alnum_bounded(c) {
+        return None;
+    }
+    let (s, n) = compact_upper::<18>(c.value())?;
+    ids::cn_uscc(&s[..n]).then(|| c.range())
 }
 
 const CN_PASSPORT_CONTEXT: &[&str] = &["*passport*", "*护照*", "*護照*"];
@@ -1030,5 +1115,60 @@ mod tests {
         assert!(!after_state_code("Code XQ "));
         assert!(!after_state_code("XCA "));
         assert!(!after_state_code(" "));
+    }
+
+    /// Values written with lower-case check letters and separators are
+    /// found, and normalise to the canonical form: upper case, compact.
+    #[test]
+    fn check_characters_in_any_case_normalise_to_the_canonical_form() {
+        for (d, text, written, canonical) in [
+            (
+                CN_RESIDENT_ID,
+                "",
+                "44011320141005001x",
+                "44011320141005001X",
+            ),
+            (ES_NIE, "", "x-2482300w", "X2482300W"),
+            (ES_DNI, "", "54362315-k", "54362315K"),
+            (CN_USCC, "", "91 110000 600037341L", "91110000600037341L"),
+            (CN_USCC, "", "91440300718528285t", "91440300718528285T"),
+            (DE_TAX_ID, "Steuer-ID ", "1123456789 0", "11234567890"),
+            (
+                IT_CODICE_FISCALE,
+                "",
+                "RSSMRAQRCMNFNLRG",
+                "RSSMRAQRCMNFNLRG",
+            ),
+        ] {
+            let text = format!("{text}{written}");
+            let start = text.len() - written.len();
+            let c = Candidate {
+                text: &text,
+                start,
+                end: text.len(),
+            };
+            assert_eq!((d.validator)(&c), Some(start..text.len()), "{}", d.id);
+            assert_eq!((d.normaliser)(written), canonical, "{}", d.id);
+        }
+    }
+
+    #[test]
+    fn lower_case_letters_stand_by_the_digits() {
+        let v = |d: Detector, t: &str| {
+            (d.validator)(&Candidate {
+                text: t,
+                start: 0,
+                end: t.len(),
+            })
+        };
+        assert!(v(ES_DNI, "54362315k").is_some());
+        assert!(v(ES_DNI, "54362315 K").is_some());
+        assert!(
+            v(ES_DNI, "54362315 k").is_none(),
+            "a lone word after a space"
+        );
+        assert!(v(ES_NIE, "X 2482300 W").is_some());
+        assert!(v(ES_NIE, "x 2482300w").is_none());
+        assert!(v(ES_NIE, "x2482300 w").is_none());
     }
 }

@@ -76,8 +76,10 @@ pub fn de_idnr(d: &[u8]) -> bool {
 const DE_ID_ALPHABET: &[u8] = b"CFGHJKLMNPRTVWXYZ0123456789";
 
 /// German identity card (Personalausweis) number with its check digit:
-/// since 2010 a letter then the restricted alphabet with at least one digit,
-/// before 2010 ten digits; ICAO 9303 7-3-1 check digit.
+/// since 2010 a letter then the restricted alphabet, before 2010 ten
+/// digits; ICAO 9303 7-3-1 check digit. The alphabet lets a new-style
+/// serial hold no digit at all ((17/27)^8, about 2.5 % of them do), so
+/// none is required: the check digit and the context word decide.
 pub fn de_id_card(s: &[u8]) -> bool {
     if s.len() != 10 || !s[9].is_ascii_digit() {
         return false;
@@ -86,8 +88,7 @@ pub fn de_id_card(s: &[u8]) -> bool {
     if !body.iter().all(|b| DE_ID_ALPHABET.contains(b)) {
         return false;
     }
-    let new_style = body[0].is_ascii_uppercase() && body.iter().any(u8::is_ascii_digit);
-    (new_style || all_digits(body)) && icao9303(body) == Some(s[9])
+    (body[0].is_ascii_uppercase() || all_digits(body)) && icao9303(body) == Some(s[9])
 }
 
 /// Turkish T.C. Kimlik No.
@@ -402,9 +403,14 @@ mod tests {
         assert!(!de_id_card(b("T220001294")));
         assert!(!de_id_card(b("ZWOGYG55G1")), "O is not in the alphabet");
         assert!(!de_id_card(b("APM9J9C4Y6")), "A is not in the alphabet");
+        // New-style serials without a digit: the alphabet allows them.
+        assert!(de_id_card(b("LFGHJKLMN0")));
+        assert!(de_id_card(b("CFGHJKLMN7")));
+        assert!(!de_id_card(b("LFGHJKLMN8")), "check digit should be 0");
+        assert!(!de_id_card(b("AFGHJKLMN3")), "A is not in the alphabet");
         assert!(
-            !de_id_card(b("TCFGHJKLM3")),
-            "no digit in a new-style number"
+            !de_id_card(b("1FGHJKLMN0")),
+            "a new-style serial starts with a letter"
         );
     }
 
@@ -435,6 +441,25 @@ mod tests {
         assert!(it_codice_fiscale(b("BNCLCU85C17H501R")));
         assert!(it_codice_fiscale(b("VRDGLI92S45F205X")));
         assert!(it_codice_fiscale(b("MRNFNC70L30L2MVP")), "omocodia");
+        // python-stdnum's omocodia series: one to all seven digits replaced
+        // (0-9 as L M N P Q R S T U V), the check letter over the code as
+        // written, the date read after the substitution.
+        for code in [
+            "RSSMRA45C12F205C",
+            "RSSMRA45C12F20RX",
+            "RSSMRA45C12F2L5N",
+            "RSSMRA45C12F2LRI",
+            "RSSMRAQRCMNFNLRG",
+        ] {
+            assert!(it_codice_fiscale(b(code)), "{code}");
+        }
+        assert!(!it_codice_fiscale(b("RSSMRAQRCMNFNLRA")), "check letter");
+        assert!(!it_codice_fiscale(b("RSSMRAQRCPNFNLRJ")), "day 32 (P N)");
+        assert!(
+            !it_codice_fiscale(b("RSSMRAQRCMWFNLRG")),
+            "W is no omocodia letter"
+        );
+        assert!(!it_codice_fiscale(b("rssmraqrcmnfnlrg")), "capitals only");
         assert!(!it_codice_fiscale(b("BNCLCU85C17H501A")));
         assert!(!it_codice_fiscale(b("BNCLCU85F17H501Z")), "F is no month");
         assert!(!it_codice_fiscale(b("BNCLCU85B31H501X")), "31 February");
