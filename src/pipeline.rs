@@ -26,8 +26,8 @@ use crate::detect::{Finding, Scanner, Scratch};
 use crate::fields::FieldRules;
 use crate::source::jsonwalk::JsonWalker;
 use crate::source::parse::parse_job_into;
-use crate::source::produce::{self, FileTail, Job, ReadProblem};
-use crate::source::{parquet, Format, Raw, SourceFile};
+use crate::source::produce::{self, FileTail, Job};
+use crate::source::{parquet, Raw, SourceFile};
 use crate::stats::VocabCounter;
 
 /// Rows per Parquet batch (one chunk), at most: fewer where rows are wide
@@ -206,7 +206,9 @@ pub fn run<S: Sink + Send>(
 
         // The producer, on a pool thread, spawning parse+scan work on the pool.
         pool.scope(|pool_scope| {
-            let mut seq: u64 = 0;
+            // Sequence numbers of jobs and file tails, in the merger's order.
+            let seq = std::cell::Cell::new(0u64);
+            let next = || seq.replace(seq.get() + 1);
             let spawn_job = |file_idx: usize, file: &SourceFile, job: Job, seq: u64| {
                 window.acquire();
                 let tx = tx.clone();
@@ -269,52 +271,16 @@ pub fn run<S: Sink + Send>(
                 });
             };
             for (file_idx, file) in files.iter().enumerate() {
-                if file.format == Format::Parquet {
-                    let mut tail = FileTail::default();
-                    match parquet::plan(&file.path) {
-                        Ok(plan) => {
-                            for rg in 0..plan.row_group_rows.len() {
-                                decoding.acquire();
-                                spawn_job(
-                                    file_idx,
-                                    file,
-                                    Job::ParquetRowGroup { row_group: rg },
-                                    seq,
-                                );
-                                seq += 1;
-                            }
-                        }
-                        Err(e) => {
-                            tail.problems.push(ReadProblem {
-                                line: None,
-                                message: e.to_string(),
-                            });
-                            tail.incomplete = true;
-                        }
+                // Every format is read through one call; only how a job
+                // runs differs (a text job parses whole, a row group
+                // streams its batches onto the pool).
+                let tail = produce::produce(file, &opts.progress, buffers, &mut |job| {
+                    if matches!(job, Job::ParquetRowGroup { .. }) {
+                        decoding.acquire();
                     }
-                    match produce::hash_file(file, &opts.progress) {
-                        Ok((sha, bytes)) => {
-                            tail.sha256 = sha;
-                            tail.bytes = bytes;
-                        }
-                        Err(e) => {
-                            tail.problems.push(ReadProblem {
-                                line: None,
-                                message: format!("read failed: {e}"),
-                            });
-                            tail.incomplete = true;
-                        }
-                    }
-                    let _ = tx.send((seq, Output::Tail(file_idx, tail)));
-                    seq += 1;
-                } else {
-                    let tail = produce::produce(file, &opts.progress, buffers, &mut |job| {
-                        spawn_job(file_idx, file, job, seq);
-                        seq += 1;
-                    });
-                    let _ = tx.send((seq, Output::Tail(file_idx, tail)));
-                    seq += 1;
-                }
+                    spawn_job(file_idx, file, job, next());
+                });
+                let _ = tx.send((next(), Output::Tail(file_idx, tail)));
             }
         });
         drop(tx);

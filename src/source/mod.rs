@@ -1,9 +1,14 @@
 //! Readers: files in, [`crate::chunk::Chunk`]s out.
 //!
 //! Reading is split in two: [`produce`] runs sequentially per file (disk,
-//! hash, decompression, record boundaries) and emits [`produce::Job`]s;
-//! [`parse`] runs on any worker and turns a job into a chunk. Parquet skips
-//! the first half: its row groups are independent jobs.
+//! hash, decompression, record boundaries; for Parquet the footer, one job
+//! per row group) and emits [`produce::Job`]s; [`parse`] (text) and
+//! [`parquet`] run on any worker and turn a job into chunks.
+//!
+//! Writers sit beside the readers and mirror them: [`splice`] turns a text
+//! job and its chunk's edits back into the job's bytes with only the spans
+//! changed; [`parquet_write`] copies a Parquet file batch by batch with the
+//! edited strings replaced.
 
 pub mod discover;
 pub mod jsonwalk;

@@ -52,6 +52,7 @@ use arrow_array::{
 };
 use arrow_schema::{DataType, Field, Fields, Schema};
 
+use super::produce::{FileTail, Job, ReadProblem};
 use crate::chunk::{Chunk, PathId, RowMeta, TextValue};
 use crate::fields::{has_provenance, is_consented, FieldRules, MetaValue, Role};
 
@@ -173,6 +174,45 @@ fn as_views(field: &Arc<Field>) -> Arc<Field> {
 /// row), so that memory stays bounded by batch size however wide the rows:
 /// 4,096 rows of a 1 MB document each would otherwise be a 4 GB batch.
 pub const BATCH_BYTES: u64 = 8 << 20;
+
+/// The sequential half of reading a Parquet file: one job per row group
+/// (from the footer), then the file's hash. A file whose footer cannot be
+/// read sends no job and is `incomplete`.
+pub fn produce(
+    file: &crate::source::SourceFile,
+    progress: &std::sync::Arc<std::sync::atomic::AtomicU64>,
+    send: &mut dyn FnMut(Job),
+) -> FileTail {
+    let mut tail = FileTail::default();
+    match plan(&file.path) {
+        Ok(plan) => {
+            for row_group in 0..plan.row_group_rows.len() {
+                send(Job::ParquetRowGroup { row_group });
+            }
+        }
+        Err(e) => {
+            tail.problems.push(ReadProblem {
+                line: None,
+                message: e.to_string(),
+            });
+            tail.incomplete = true;
+        }
+    }
+    match super::produce::hash_file(file, progress) {
+        Ok((sha, bytes)) => {
+            tail.sha256 = sha;
+            tail.bytes = bytes;
+        }
+        Err(e) => {
+            tail.problems.push(ReadProblem {
+                line: None,
+                message: format!("read failed: {e}"),
+            });
+            tail.incomplete = true;
+        }
+    }
+    tail
+}
 
 /// At most `rows` rows per batch, fewer when the row group's average row
 /// (`group_bytes / group_rows`, uncompressed) would put more than

@@ -240,11 +240,28 @@ impl RowCtx<'_> {
             let Some((range, content)) = value_fields.get(n) else {
                 return Err("the record no longer has the field that was scanned".into());
             };
-            let decoded = String::from_utf8_lossy(content);
-            if decoded != self.value_text(value) {
+            if String::from_utf8_lossy(content) != self.value_text(value) {
                 return Err("a field no longer reads as it did when scanned".into());
             }
-            let new = apply(&decoded, &edits[k..l])?;
+            // Spliced as bytes, so that bytes which are not UTF-8 (read
+            // as U+FFFD) stay as they were.
+            let mut new = Vec::with_capacity(content.len());
+            let mut at = 0;
+            for e in &edits[k..l] {
+                let (Some(s), Some(t)) = (
+                    lossy_offset(content, e.start as usize),
+                    lossy_offset(content, e.end as usize),
+                ) else {
+                    return Err("a span does not fall on a character boundary".into());
+                };
+                if s < at || t < s {
+                    return Err("spans overlap".into());
+                }
+                new.extend_from_slice(&content[at..s]);
+                new.extend_from_slice(e.text.as_bytes());
+                at = t;
+            }
+            new.extend_from_slice(&content[at..]);
             pieces.push((range.clone(), csv_quote(&new)));
             k = l;
         }
@@ -444,13 +461,13 @@ pub fn csv_unquote(field: &[u8]) -> Cow<'_, [u8]> {
 }
 
 /// A field's new content, quoted only if it needs to be.
-pub fn csv_quote(s: &str) -> Vec<u8> {
-    if !s.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r')) {
-        return s.as_bytes().to_vec();
+pub fn csv_quote(s: &[u8]) -> Vec<u8> {
+    if !s.iter().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r')) {
+        return s.to_vec();
     }
     let mut out = Vec::with_capacity(s.len() + 2);
     out.push(b'"');
-    for b in s.bytes() {
+    for &b in s {
         if b == b'"' {
             out.push(b'"');
         }
@@ -557,6 +574,30 @@ mod tests {
             mask(&job, "mail a@b.io, now", "plain").unwrap(),
             "\u{feff}id,text,note\r\n1,plain,\"keep \"\"q\"\"\"\r\n2,a@b.io,x\r\n3,\"say \"\"a@b.io\"\"\",y\n"
         );
+    }
+
+    #[test]
+    fn csv_field_with_invalid_utf8_keeps_its_bytes() {
+        let header = Arc::new(vec!["text".to_string()]);
+        let job = Job::Csv {
+            header,
+            data: b"text\n\"caf\xe9, a@b.io\"\n".to_vec(),
+            lead: 5,
+            first_line: 1,
+        };
+        let rules = FieldRules::default();
+        let chunk = parse_job(&job, &rules, &mut JsonWalker::new());
+        let t = chunk.value_text(&chunk.values[0]);
+        let s = t.find("a@b.io").unwrap();
+        let edits = [Edit {
+            value: 0,
+            start: s as u32,
+            end: (s + 6) as u32,
+            text: "[EMAIL]".into(),
+        }];
+        let mut out = Vec::new();
+        splice_job(&job, &chunk, &edits, &rules, &mut out).unwrap();
+        assert_eq!(out, b"text\n\"caf\xe9, [EMAIL]\"\n");
     }
 
     #[test]
