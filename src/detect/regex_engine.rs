@@ -869,15 +869,16 @@ impl Gate {
                 {
                     for &(f, r) in class {
                         // A bounded reach lies inside the run of its
-                        // alphabet around the anchor: where the bytes either
-                        // side are outside it, that run is the anchor itself
-                        // and its length decides without measuring (the
+                        // alphabet around an anchor in it: where the bytes
+                        // either side are outside it, that run is the anchor
+                        // itself, and its length decides without measuring (the
                         // capital letter opening a word of prose, for the
                         // codice fiscale's letters).
                         if let (Some(k), None, false) = (r.clip, r.run, r.whole) {
                             let set = &self.runs[k];
                             let shut = |p: Option<&u8>| !p.is_some_and(|&b| set.contains(b));
-                            if shut(i.checked_sub(1).and_then(|p| hay.get(p)))
+                            if !shut(hay.get(i))
+                                && shut(i.checked_sub(1).and_then(|p| hay.get(p)))
                                 && shut(hay.get(j))
                                 && self
                                     .byte_families
