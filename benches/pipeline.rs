@@ -133,7 +133,7 @@ fn pipeline(c: &mut Criterion) {
     let jsonl_path = dir.path().join("job.jsonl");
     let parquet_path = dir.path().join("job.parquet");
     std::fs::write(&jsonl_path, &data).expect("write the job's JSONL");
-    let converted = make_bench_parquet::convert_file(&jsonl_path, &parquet_path, usize::MAX)
+    let converted = make_bench_parquet::convert_file(&jsonl_path, &parquet_path, usize::MAX, false)
         .expect("convert the job to Parquet");
     let job = Job::Lines {
         format: Format::Jsonl,

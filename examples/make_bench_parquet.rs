@@ -20,6 +20,12 @@
 //! group, never by the corpus. Numbers are not copied into `text` (scour scans
 //! integers of 6+ digits in JSON, so a JSONL scan can find a little more).
 //! A line that is not valid JSON stops the conversion with its line number.
+//!
+//! With `--csv`, IN is a CSV file with a header (the wide customer table of
+//! `gen_corpus.py --shape wide`): every column becomes a non-null Utf8
+//! column of the same name, the rows the same, zstd compression, row groups
+//! of `--row-group-rows` rows (default 1,048,576 for CSV: the row group a
+//! writer's defaults give a table of short values).
 
 use std::borrow::Cow;
 use std::fmt;
@@ -42,6 +48,8 @@ use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 pub const BATCH_ROWS: usize = 8192;
 /// Default rows per Parquet row group.
 pub const ROW_GROUP_ROWS: usize = 100_000;
+/// Default rows per row group for `--csv` (1 Mi: parquet's own default).
+pub const CSV_ROW_GROUP_ROWS: usize = 1 << 20;
 
 /// What a conversion wrote.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -345,21 +353,95 @@ pub fn convert<R: BufRead, W: Write + Send>(
     })
 }
 
+/// Converts a CSV table from `input` (header first) into Parquet written to
+/// `output`: one Utf8 column per header field, streaming, zstd.
+pub fn convert_csv<R: std::io::Read, W: Write + Send>(
+    input: R,
+    output: W,
+    row_group_rows: usize,
+) -> anyhow::Result<Converted> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(input);
+    let names: Vec<String> = rdr.headers()?.iter().map(str::to_owned).collect();
+    let schema: SchemaRef = Arc::new(Schema::new(
+        names
+            .iter()
+            .map(|n| Field::new(n, DataType::Utf8, false))
+            .collect::<Vec<_>>(),
+    ));
+    let props = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(Default::default()))
+        .set_max_row_group_row_count(Some(row_group_rows.max(1)))
+        .build();
+    let mut writer = ArrowWriter::try_new(output, schema.clone(), Some(props))?;
+    let new_builders = || -> Vec<StringBuilder> {
+        (0..names.len())
+            .map(|_| StringBuilder::with_capacity(BATCH_ROWS, BATCH_ROWS * 16))
+            .collect()
+    };
+    let mut cols = new_builders();
+    let (mut rows, mut pending) = (0u64, 0usize);
+    let mut rec = csv::StringRecord::new();
+    let flush =
+        |cols: &mut Vec<StringBuilder>, writer: &mut ArrowWriter<W>| -> anyhow::Result<()> {
+            let arrays: Vec<ArrayRef> = cols
+                .iter_mut()
+                .map(|b| Arc::new(b.finish()) as ArrayRef)
+                .collect();
+            writer.write(&RecordBatch::try_new(schema.clone(), arrays)?)?;
+            Ok(())
+        };
+    while rdr
+        .read_record(&mut rec)
+        .with_context(|| format!("CSV record {}", rows + 1))?
+    {
+        if rec.len() != names.len() {
+            bail!(
+                "CSV record {} has {} fields, the header {}",
+                rows + 1,
+                rec.len(),
+                names.len()
+            );
+        }
+        for (b, v) in cols.iter_mut().zip(rec.iter()) {
+            b.append_value(v);
+        }
+        rows += 1;
+        pending += 1;
+        if pending == BATCH_ROWS {
+            flush(&mut cols, &mut writer)?;
+            pending = 0;
+        }
+    }
+    if pending > 0 {
+        flush(&mut cols, &mut writer)?;
+    }
+    let meta = writer.close()?;
+    Ok(Converted {
+        rows,
+        row_groups: meta.num_row_groups(),
+        bytes_in: rdr.position().byte(),
+    })
+}
+
 /// Converts the file `input` into the file `output`.
 pub fn convert_file(
     input: &Path,
     output: &Path,
     row_group_rows: usize,
+    csv: bool,
 ) -> anyhow::Result<Converted> {
     let reader = File::open(input).with_context(|| format!("cannot open {}", input.display()))?;
     let out =
         File::create(output).with_context(|| format!("cannot create {}", output.display()))?;
     let mut out = BufWriter::with_capacity(1 << 20, out);
-    let done = convert(
-        BufReader::with_capacity(1 << 20, reader),
-        &mut out,
-        row_group_rows,
-    )
+    let input_buf = BufReader::with_capacity(1 << 20, reader);
+    let done = if csv {
+        convert_csv(input_buf, &mut out, row_group_rows)
+    } else {
+        convert(input_buf, &mut out, row_group_rows)
+    }
     .with_context(|| format!("converting {}", input.display()))?;
     out.into_inner()
         .map_err(|e| e.into_error())
@@ -370,20 +452,22 @@ pub fn convert_file(
 
 fn main() -> anyhow::Result<()> {
     let mut paths = Vec::new();
-    let mut row_group_rows = ROW_GROUP_ROWS;
+    let mut row_group_rows = None;
+    let mut csv = false;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--row-group-rows" => {
                 let v = args.next().unwrap_or_default();
                 row_group_rows = match v.parse() {
-                    Ok(n) if n > 0 => n,
+                    Ok(n) if n > 0 => Some(n),
                     _ => bail!("--row-group-rows needs a positive integer, got '{v}'"),
                 };
             }
+            "--csv" => csv = true,
             "-h" | "--help" => {
                 eprintln!(
-                    "usage: make_bench_parquet IN.jsonl OUT.parquet [--row-group-rows N (default {ROW_GROUP_ROWS})]"
+                    "usage: make_bench_parquet IN.jsonl OUT.parquet [--row-group-rows N (default {ROW_GROUP_ROWS})]\n       make_bench_parquet --csv IN.csv OUT.parquet [--row-group-rows N (default {CSV_ROW_GROUP_ROWS})]"
                 );
                 return Ok(());
             }
@@ -391,10 +475,15 @@ fn main() -> anyhow::Result<()> {
         }
     }
     let [input, output] = paths.as_slice() else {
-        bail!("usage: make_bench_parquet IN.jsonl OUT.parquet [--row-group-rows N]");
+        bail!("usage: make_bench_parquet [--csv] IN OUT.parquet [--row-group-rows N]");
     };
+    let row_group_rows = row_group_rows.unwrap_or(if csv {
+        CSV_ROW_GROUP_ROWS
+    } else {
+        ROW_GROUP_ROWS
+    });
     let t0 = Instant::now();
-    let done = convert_file(Path::new(input), Path::new(output), row_group_rows)?;
+    let done = convert_file(Path::new(input), Path::new(output), row_group_rows, csv)?;
     let bytes_out = std::fs::metadata(output).map(|m| m.len()).unwrap_or(0);
     eprintln!(
         "make_bench_parquet: {} rows, {} row groups, {} -> {} bytes in {:.1} s",

@@ -3,6 +3,17 @@
 #
 #   scripts/bench.sh SIZE_MB [--format jsonl|csv|txt|json|parquet] [--threads N]
 #                            [--seed S] [--runs R] [--command scan|mask]
+#                            [--shape prose|wide] [--id-base N] [--row-group-rows N]
+#                            [--no-single]
+#
+# --shape wide: a 20-column customer table of short values (names, cities,
+# ids, amounts, dates, flags, short notes; ~2 % of rows with an e-mail,
+# phone, card or SSN), bench-data/corpus-wide-<SIZE>mb-s<SEED>.csv; with
+# --format parquet the same rows as all-string Parquet (zstd, row groups of
+# --row-group-rows rows, default 1,048,576), and rg reads the CSV. The cost
+# there is per value, not per byte. --id-base N (prose JSONL): every row's
+# `id` is N + its index (1000000: a 7-digit integer per row, which scour
+# scans as a value). --no-single skips the --threads 1 and one-core runs.
 #
 # Builds scour (cargo build --release) in the repository holding this script,
 # generates bench-data/corpus-<SIZE>mb-s<SEED>.<FORMAT> (reused when it exists
@@ -18,24 +29,27 @@
 # normal here. --command mask also times, after those,
 #   scour mask FILE --out TMPDIR --quiet --threads N           (R runs)
 #   scour mask ... --threads 1                                (R runs; 1 if slow)
-# and prints mask's throughput as a share of scan's from the same run (mask
-# includes its built-in re-scan of the copy).
+# and prints mask's throughput as a share of scan's from the same run, its
+# peak RSS and the speed-up of N threads over 1. Mask includes its built-in
+# check (the default, --verify inline: each edited value scanned again);
+# MASK_VERIFY=full times the full re-scan of the copy instead.
 #
 # Environment:
 #   SCOUR_BIN=/path/to/binary  time this binary instead; skips cargo build (the
 #                              parquet converter is still built when needed)
 #   BENCH_DATA=/dir            where corpora live (default: <repo>/bench-data)
 #   CARGO_TARGET_DIR           honoured when locating target/release/scour
+#   MASK_VERIFY=inline|full    --verify for the mask runs (default inline)
 # Exit status: 0 done; 1 scour exited 2 or crashed; 2 usage or setup error.
 
 set -uo pipefail
 
-usage() { sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,43p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 die() { echo "bench.sh: $*" >&2; exit 2; }
 log() { echo ">> $*" >&2; }
 
 # ---------------------------------------------------------------- arguments
-SIZE="" FORMAT=jsonl THREADS="" SEED=42 RUNS=3 COMMAND=scan
+SIZE="" FORMAT="" THREADS="" SEED=42 RUNS=3 COMMAND=scan SHAPE=prose ID_BASE=0 RG_ROWS="" SINGLE=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --format) FORMAT=${2:-}; shift 2 || usage ;;
@@ -48,6 +62,13 @@ while [ $# -gt 0 ]; do
     --runs=*) RUNS=${1#*=}; shift ;;
     --command) COMMAND=${2:-}; shift 2 || usage ;;
     --command=*) COMMAND=${1#*=}; shift ;;
+    --shape) SHAPE=${2:-}; shift 2 || usage ;;
+    --shape=*) SHAPE=${1#*=}; shift ;;
+    --id-base) ID_BASE=${2:-}; shift 2 || usage ;;
+    --id-base=*) ID_BASE=${1#*=}; shift ;;
+    --row-group-rows) RG_ROWS=${2:-}; shift 2 || usage ;;
+    --row-group-rows=*) RG_ROWS=${1#*=}; shift ;;
+    --no-single) SINGLE=0; shift ;;
     -h|--help) usage ;;
     -*) echo "unknown option: $1" >&2; usage ;;
     *) [ -z "$SIZE" ] || usage; SIZE=$1; shift ;;
@@ -55,7 +76,12 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$SIZE" ] || usage
 [[ $SIZE =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "SIZE_MB must be a number, got '$SIZE'"
+case "$SHAPE" in prose|wide) ;; *) die "--shape must be prose or wide" ;; esac
+[ -n "$FORMAT" ] || { [ "$SHAPE" = wide ] && FORMAT=csv || FORMAT=jsonl; }
 case "$FORMAT" in jsonl|csv|txt|json|parquet) ;; *) die "--format must be jsonl, csv, txt, json or parquet" ;; esac
+[ "$SHAPE" = prose ] || [ "$FORMAT" = csv ] || [ "$FORMAT" = parquet ] || die "--shape wide needs --format csv or parquet"
+[[ $ID_BASE =~ ^[0-9]+$ ]] || die "--id-base must be a non-negative integer"
+[ -z "$RG_ROWS" ] || [[ $RG_ROWS =~ ^[1-9][0-9]*$ ]] || die "--row-group-rows must be a positive integer"
 [[ $SEED =~ ^[0-9]+$ ]] || die "--seed must be a non-negative integer"
 [[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "--runs must be a positive integer"
 case "$COMMAND" in scan|mask) ;; *) die "--command must be scan or mask" ;; esac
@@ -100,16 +126,22 @@ fi
 mkdir -p "$DATA" || die "cannot create $DATA"
 GEN_FORMAT=$FORMAT
 [ "$FORMAT" = parquet ] && GEN_FORMAT=jsonl   # parquet is converted from JSONL
-SRC=$DATA/corpus-${SIZE}mb-s${SEED}.${GEN_FORMAT}
+[ "$SHAPE" = wide ] && GEN_FORMAT=csv          # ... or, wide, from CSV
+NAME=corpus
+[ "$SHAPE" = wide ] && NAME=corpus-wide
+[ "$ID_BASE" != 0 ] && NAME=$NAME-id$ID_BASE
+SRC=$DATA/${NAME}-${SIZE}mb-s${SEED}.${GEN_FORMAT}
 GEN=$SCRIPT_DIR/gen_corpus.py
-STAMP="size=$SIZE seed=$SEED format=$GEN_FORMAT gen=$(sha256sum "$GEN" | cut -c1-16) $(python3 -V 2>&1)"
+GEN_ARGS=(--shape "$SHAPE")
+[ "$ID_BASE" != 0 ] && GEN_ARGS+=(--id-base "$ID_BASE")
+STAMP="size=$SIZE seed=$SEED format=$GEN_FORMAT ${GEN_ARGS[*]} gen=$(sha256sum "$GEN" | cut -c1-16) $(python3 -V 2>&1)"
 if [ -f "$SRC" ] && [ "$(cat "$SRC.stamp" 2>/dev/null)" = "$STAMP" ]; then
   log "reusing $SRC"
 else
   log "generating $SRC"
   rm -f "$SRC" "$SRC.stamp"
   t0=$(date +%s%N)
-  python3 "$GEN" --size-mb "$SIZE" --format "$GEN_FORMAT" --seed "$SEED" "$SRC.tmp" \
+  python3 "$GEN" --size-mb "$SIZE" --format "$GEN_FORMAT" --seed "$SEED" "${GEN_ARGS[@]}" "$SRC.tmp" \
     || { rm -f "$SRC.tmp"; die "gen_corpus.py failed"; }
   t1=$(date +%s%N)
   mv "$SRC.tmp" "$SRC" && echo "$STAMP" >"$SRC.stamp"
@@ -119,9 +151,12 @@ FILE=$SRC
 if [ "$FORMAT" = parquet ]; then
   # Same rows, same order: examples/make_bench_parquet.rs (snappy, row groups
   # of 100,000 rows). Reused while the JSONL and the converter are unchanged.
-  FILE=$DATA/corpus-${SIZE}mb-s${SEED}.parquet
+  CONV_ARGS=()
+  [ "$SHAPE" = wide ] && CONV_ARGS+=(--csv)
+  [ -n "$RG_ROWS" ] && CONV_ARGS+=(--row-group-rows "$RG_ROWS")
+  FILE=$DATA/${NAME}-${SIZE}mb-s${SEED}${RG_ROWS:+-rg$RG_ROWS}.parquet
   CONV=$ROOT/examples/make_bench_parquet.rs
-  PQ_STAMP="$STAMP conv=$(sha256sum "$CONV" | cut -c1-16)"
+  PQ_STAMP="$STAMP conv=$(sha256sum "$CONV" | cut -c1-16) ${CONV_ARGS[*]}"
   if [ -f "$FILE" ] && [ "$(cat "$FILE.stamp" 2>/dev/null)" = "$PQ_STAMP" ]; then
     log "reusing $FILE"
   else
@@ -132,7 +167,7 @@ if [ "$FORMAT" = parquet ]; then
     CONV_BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/examples/make_bench_parquet
     log "converting $SRC to $FILE"
     rm -f "$FILE" "$FILE.stamp"
-    "$CONV_BIN" "$SRC" "$FILE.tmp" || { rm -f "$FILE.tmp"; die "make_bench_parquet failed"; }
+    "$CONV_BIN" "${CONV_ARGS[@]}" "$SRC" "$FILE.tmp" || { rm -f "$FILE.tmp"; die "make_bench_parquet failed"; }
     mv "$FILE.tmp" "$FILE" && echo "$PQ_STAMP" >"$FILE.stamp"
   fi
 fi
@@ -180,7 +215,7 @@ scour_runs() {
   shift 3
   S_WALLS=() S_CPUS=() S_RSS_MAX=0 S_RC=""
   local what=(scan "$FILE" --quiet --output /dev/null --threads "$th")
-  [ "$RUN_CMD" = mask ] && what=(mask "$FILE" --out "$WORK/masked" --quiet --threads "$th")
+  [ "$RUN_CMD" = mask ] && what=(mask "$FILE" --out "$WORK/masked" --quiet --threads "$th" --verify "${MASK_VERIFY:-inline}")
   for ((i = 1; i <= n; i++)); do
     run_timed "$tag$i" "$@" "$BIN" "${what[@]}"
     if [ $SIGNALED -eq 1 ] || { [ $RC -ne 0 ] && [ $RC -ne 1 ]; }; then
@@ -233,9 +268,9 @@ RG_PATTERNS=(
 )
 RG_ARGS=(--no-config -c)
 for p in "${RG_PATTERNS[@]}"; do RG_ARGS+=(-e "$p"); done
-RG_MED="" RG_MBPS="n/a" RATIO="n/a" RG_LINES="?" RG_VER="ripgrep not available"
-# rg on a Parquet file would search compressed bytes: it reads the JSONL of
-# the same rows instead, so the ratio compares rows/s.
+RG_MED="" RG_MBPS="n/a" RATIO="n/a" TIME_RATIO="n/a" RG_LINES="?" RG_VER="ripgrep not available"
+# rg on a Parquet file would search compressed bytes: it reads the JSONL (or,
+# wide, the CSV) of the same rows instead, so the ratio compares rows/s.
 RG_FILE=$SRC RG_BYTES=$SRC_BYTES
 if [ $HAVE_RG -eq 1 ]; then
   RG_VER=$(rg --version 2>/dev/null | sed -n 1p)
@@ -252,13 +287,16 @@ if [ $HAVE_RG -eq 1 ]; then
     RG_MED=$(printf '%.3f' "$(median "${RG_WALLS[@]}")")
     RG_MBPS=$(mbps "$RG_MED" "$RG_BYTES")
     RATIO=$(awk -v a="$RG_MED" -v b="$SC_MED" 'BEGIN{ if (b > 0) printf "%.2f", a/b; else print "n/a" }')
+    TIME_RATIO=$(awk -v a="$RG_MED" -v b="$SC_MED" 'BEGIN{ if (a > 0) printf "%.2f", b/a; else print "n/a" }')
   fi
 fi
 
 # ---------------------------------------------------------------- scour, 1 thread
 # median of RUNS when a run is cheap (< 20 s), otherwise a single run
 N1=$(awk -v s="$SC_MED" -v r="$RUNS" 'BEGIN{ print (s * '"$THREADS"' < 20 ? r : 1) }')
-if [ "$THREADS" -ne 1 ]; then
+if [ "$SINGLE" -eq 0 ]; then
+  S1_MED=0
+elif [ "$THREADS" -ne 1 ]; then
   scour_runs scour1t 1 "$N1" || exit 1
   S1_MED=$(median "${S_WALLS[@]}")
 else   # the main runs already were single-threaded
@@ -272,7 +310,7 @@ SPEEDUP=$(awk -v a="$S1_MED" -v b="$SC_MED" 'BEGIN{ if (b > 0) printf "%.2f", a/
 # small parts): pinned to one core it should run as fast; a gap would show
 # work leaking onto a second core.
 CORE_LINE=""
-if [ "$THREADS" -ne 1 ] && command -v taskset >/dev/null 2>&1; then
+if [ "$SINGLE" -eq 1 ] && [ "$THREADS" -ne 1 ] && command -v taskset >/dev/null 2>&1; then
   scour_runs scour1core 1 "$N1" taskset -c 0 || exit 1
   C1_MED=$(median "${S_WALLS[@]}")
   C1_SPEEDUP=$(awk -v a="$C1_MED" -v b="$SC_MED" 'BEGIN{ if (b > 0) printf "%.2f", a/b; else print "n/a" }')
@@ -301,7 +339,7 @@ if [ "$COMMAND" = mask ]; then
   M1_SPEEDUP=$(awk -v a="$M1_MED" -v b="$MK_MED" 'BEGIN{ if (b > 0) printf "%.2f", a/b; else print "n/a" }')
   MASK_LINES="mask    : --threads $THREADS  median $(printf '%.3f' "$MK_MED") s of ${#MK_WALLS[@]} ($(fmt3 "${MK_WALLS[@]}"))  $(mbps "$MK_MED") MB/s  $(rps "$MK_MED") rows/s  peak RSS $MK_RSS_MB MB  cpu ${MK_CPU} s  exit $MK_RC  ($RESIDUAL)
 mask 1t : --threads 1  median $(printf '%.3f' "$M1_MED") s of $N1M  $(mbps "$M1_MED") MB/s  speed-up ${THREADS}t/1t = ${M1_SPEEDUP}x
-mask/scan: mask throughput = ${MK_SHARE} % of scan's (same run, --threads $THREADS; mask re-scans its copy)"
+mask/scan: mask throughput = ${MK_SHARE} % of scan's (same run, --threads $THREADS; mask --verify ${MASK_VERIFY:-inline})"
 fi
 
 # ---------------------------------------------------------------- summary
@@ -316,8 +354,13 @@ BRANCH=$(git -C "$ROOT" rev-parse --abbrev-ref HEAD 2>/dev/null || echo "?")
 [ -n "${SCOUR_BIN:-}" ] && COMMIT="$COMMIT (SCOUR_BIN=$BIN)"
 PQ_NOTE="" SC_SRC_NOTE="" RG_NOTE="" RATIO_NOTE=""
 if [ "$FORMAT" = parquet ]; then
-  PQ_NOTE=" (converted from $(basename "$SRC") = $SRC_BYTES bytes; snappy, row groups of 100000 rows)"
-  SC_SRC_NOTE=" (= $(mbps "$SC_MED" "$SRC_BYTES") MB/s of the JSONL)"
+  if [ "$SHAPE" = wide ]; then
+    PQ_NOTE=" (converted from $(basename "$SRC") = $SRC_BYTES bytes; all Utf8, zstd, row groups of ${RG_ROWS:-1048576} rows)"
+    SC_SRC_NOTE=" (= $(mbps "$SC_MED" "$SRC_BYTES") MB/s of the CSV)"
+  else
+    PQ_NOTE=" (converted from $(basename "$SRC") = $SRC_BYTES bytes; snappy, row groups of ${RG_ROWS:-100000} rows)"
+    SC_SRC_NOTE=" (= $(mbps "$SC_MED" "$SRC_BYTES") MB/s of the JSONL)"
+  fi
   RG_NOTE=", over $(basename "$SRC")"
   RATIO_NOTE=" (same rows: rows/s ratio)"
 fi
@@ -327,12 +370,12 @@ cat <<EOF
 ==== scour bench $(date -u +%Y-%m-%dT%H:%MZ) ====
 machine : nproc=$NPROC; $CPU_MODEL; simd:${SIMD:- none of avx2/avx512f/sha_ni}; ${MEM_GB} GB RAM; Linux $(uname -r)
 build   : $COMMIT on $BRANCH
-corpus  : $(basename "$FILE") = $BYTES bytes ($FORMAT, seed $SEED), $ROWS rows, page cache warm$PQ_NOTE
+corpus  : $(basename "$FILE") = $BYTES bytes ($FORMAT, $SHAPE, seed $SEED$([ "$ID_BASE" != 0 ] && echo ", ids from $ID_BASE")), $ROWS rows, page cache warm$PQ_NOTE
 scour   : --threads $THREADS  median $(printf '%.3f' "$SC_MED") s of ${#SC_WALLS[@]} ($(fmt3 "${SC_WALLS[@]}"))  $SC_MBPS MB/s  $(rps "$SC_MED") rows/s$SC_SRC_NOTE  peak RSS $SC_RSS_MB MB  cpu ${SC_CPU} s  exit $SC_RC
-scour 1t: --threads 1  median $(printf '%.3f' "$S1_MED") s of $N1  $S1_MBPS MB/s  $(rps "$S1_MED") rows/s  speed-up ${THREADS}t/1t = ${SPEEDUP}x${CORE_LINE:+
+$([ "$SINGLE" -eq 1 ] && echo "scour 1t: --threads 1  median $(printf '%.3f' "$S1_MED") s of $N1  $S1_MBPS MB/s  $(rps "$S1_MED") rows/s  speed-up ${THREADS}t/1t = ${SPEEDUP}x" || echo "scour 1t: skipped (--no-single)")${CORE_LINE:+
 $CORE_LINE}
 rg -c   : 6 patterns   median ${RG_MED:-n/a} s of $RUNS  $RG_MBPS MB/s  $([ -n "$RG_MED" ] && rps "$RG_MED" || echo n/a) rows/s  ($RG_VER, 1 file = 1 thread, $RG_LINES matching lines$RG_NOTE)
-ratio   : scour/rg throughput = ${RATIO}x$RATIO_NOTE${MASK_LINES:+
+ratio   : scour/rg throughput = ${RATIO}x$RATIO_NOTE; scour time = ${TIME_RATIO}x rg's${MASK_LINES:+
 $MASK_LINES}
 EOF
 exit $FAILED

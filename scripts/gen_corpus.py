@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Generate a deterministic, realistic benchmark corpus for scour.
 
-    gen_corpus.py --size-mb N --format jsonl|csv|txt|json [--seed S]
-                  [--pii-rate 0.02] [--near-miss-rate 0.02] [--labels] OUT
+    gen_corpus.py --size-mb N --format jsonl|csv|txt|json [--shape prose|wide] [--seed S]
+                  [--pii-rate 0.02] [--near-miss-rate 0.02] [--id-base N] [--labels] OUT
 
 Prose comes from text that exists on every CPython/Debian machine: the
 `pydoc_data.topics` help text and `/usr/share/common-licenses/*` (whichever
@@ -297,8 +297,9 @@ def gen_phone(r):
         if r.random() < 0.6:
             return "+44 " + " ".join(local)
         return "0" + " ".join(local)
-    # US 555 numbers in real area codes
-    a, line = r.choice(US_AREAS), "01%02d" % r.randint(0, 99)
+    # US 555 numbers in real area codes, outside 555-0100..0199: that block is
+    # fictional, scour's surrogates come from it and scan does not report it
+    a, line = r.choice(US_AREAS), "%04d" % r.randint(200, 9999)
     return r.choice(("(%s) 555-%s", "%s-555-%s", "%s.555.%s", "+1 %s-555-%s",
                      "+1 (%s) 555-%s", "+1 %s 555 %s")) % (a, line)
 
@@ -326,7 +327,9 @@ def gen_email(r):
 def gen_ipv4(r):
     x = r.random()
     if x < 0.4:
-        return r.choice(("192.0.2.", "198.51.100.", "203.0.113.")) + str(r.randint(1, 254))
+        # documentation ranges the detector reports (198.51.100.0/24 is
+        # surrogate space, not reported)
+        return r.choice(("192.0.2.", "203.0.113.")) + str(r.randint(1, 254))
     if x < 0.6:
         return "10.%d.%d.%d" % (r.randint(0, 255), r.randint(0, 255), r.randint(1, 254))
     if x < 0.75:
@@ -525,6 +528,31 @@ NEG = [
 NEG = [(t, g, [x + " (ok)." if x.endswith("{v}") else x for x in tp]) for t, g, tp in NEG]
 
 # ----------------------------------------------------------------------------
+# the wide customer table (--shape wide): short values, the cost per value
+
+WIDE_COLUMNS = ("customer_id", "first_name", "last_name", "city", "country", "postcode",
+                "signup_date", "last_order", "orders", "total_spent", "currency", "plan",
+                "status", "newsletter", "vip", "segment", "channel", "rating", "contact",
+                "note")
+WIDE_CITIES = ("London", "Paris", "Berlin", "Madrid", "Rome", "Lisbon", "Dublin", "Vienna",
+               "Warsaw", "Prague", "Oslo", "Tokyo", "Osaka", "Austin", "Boston", "Denver",
+               "Seattle", "Toronto", "Lagos", "Nairobi", "São Paulo", "Zürich", "Kraków")
+WIDE_COUNTRIES = ("GB", "FR", "DE", "ES", "IT", "PT", "IE", "AT", "PL", "CZ", "NO", "JP",
+                  "US", "CA", "NG", "KE", "BR", "CH")
+WIDE_POSTCODES = ("SW1A 1AA", "EC1A 1BB", "75008", "10115", "28013", "00184", "D02 X285",
+                  "1010", "00-001", "110 00", "0150", "100-0001", "M5V 2T6")
+WIDE_CONTACT = ("", "", "", "email", "sms", "post", "none", "do not call")
+WIDE_NOTES = ("", "", "", "", "prefers morning delivery", "asked about invoice",
+              "address change pending", "VIP since 2019", "refund issued", "gift order",
+              "churn risk, call back", "moved to annual plan", "duplicate account?",
+              "needs VAT receipt", "ok")
+WIDE_PII_NOTES = {
+    "CREDIT_CARD": ("card {v} on file", "paid with {v}", "{v}"),
+    "US_SSN": ("SSN {v}", "ssn: {v} verified", "tax id {v}"),
+}
+
+
+# ----------------------------------------------------------------------------
 # corpus
 
 
@@ -548,8 +576,9 @@ class Gen:
     """Row generator. Sentences are escaped once for the output format, so a
     row is mostly a join of ready-made fragments (that is what makes it fast)."""
 
-    def __init__(self, fmt, seed, pii_rate, neg_rate, labels):
+    def __init__(self, fmt, seed, pii_rate, neg_rate, labels, id_base=0):
         self.fmt, self.pii_rate, self.neg_rate = fmt, pii_rate, neg_rate
+        self.id_base = id_base
         self.want_labels = labels
         self.r = Random(seed)
         self.rnd = self.r.random
@@ -668,6 +697,7 @@ class Gen:
         """One JSON object. Prose values are placeholders "@@k@@" in a small
         skeleton that json.dumps encodes; the pre-escaped prose is spliced in."""
         rnd = self.rnd
+        rid = self.id_base + i               # the row's `id`
         a = 1 if rnd() < 0.1 else 0          # ensure_ascii-style row
         texts = []
 
@@ -685,7 +715,7 @@ class Gen:
             self._plant({"text": parts}, i, labels, a)
             y = rnd()
             src = "web" if (y < 0.1 or lang != "en") else ("pydoc" if y < 0.6 else "license")
-            obj = {"id": i, "text": ph(self._join(parts)), "meta": self._meta(lang),
+            obj = {"id": rid, "text": ph(self._join(parts)), "meta": self._meta(lang),
                    "source": src, "consent": rnd() < 0.93}
         elif x < 0.75:                                 # chat row
             msgs, fields = [], {}
@@ -700,7 +730,7 @@ class Gen:
             for m in msgs:
                 if isinstance(m["content"], list):
                     m["content"] = ph(self._join(m["content"]))
-            obj = {"id": i, "messages": msgs, "source": "synthetic-chat", "consent": True}
+            obj = {"id": rid, "messages": msgs, "source": "synthetic-chat", "consent": True}
             if rnd() < 0.5:
                 obj["meta"] = {"lang": "en", "turns": len(msgs)}
         elif x < 0.85:                                 # instruction row
@@ -710,7 +740,7 @@ class Gen:
             if has_input:
                 fields["input"] = self._parts(40 + int(rnd() * 400), a)
             self._plant(fields, i, labels, a)
-            obj = {"id": i, "instruction": ph(self._join(fields["instruction"])),
+            obj = {"id": rid, "instruction": ph(self._join(fields["instruction"])),
                    "input": ph(self._join(fields["input"])) if has_input else "",
                    "output": ph(self._join(fields["output"])),
                    "source": "license" if rnd() < 0.5 else "pydoc"}
@@ -721,32 +751,32 @@ class Gen:
             self._plant({field: parts}, i, labels, a)
             text = ph(self._join(parts))
             if v == 0:
-                obj = {"id": "doc-%07d" % i, "text": text, "meta": self._meta("en")}
+                obj = {"id": "doc-%07d" % rid, "text": text, "meta": self._meta("en")}
             elif v == 1:
-                obj = {"text": text, "id": i, "consent": ("yes", "no", 1, 0, None, "true")[int(rnd() * 6)]}
+                obj = {"text": text, "id": rid, "consent": ("yes", "no", 1, 0, None, "true")[int(rnd() * 6)]}
             elif v == 2:
-                obj = {"id": i, "text": text, "meta": None, "source": "web", "consent": True}
+                obj = {"id": rid, "text": text, "meta": None, "source": "web", "consent": True}
             elif v == 3:
                 m = self._meta("en")
                 m["crawl"] = {"ts": 1_600_000_000 + int(rnd() * 150_000_000), "ok": True, "status": 200}
                 m["license"] = ("CC-BY-4.0", "GPL-3.0", "MIT", None)[int(rnd() * 4)]
-                obj = {"id": i, "meta": m, "text": text, "source": "web", "consent": True,
+                obj = {"id": rid, "meta": m, "text": text, "source": "web", "consent": True,
                        "tags": ["docs", "python"] if rnd() < .5 else [], "score": round(rnd(), 4)}
             elif v == 4:
                 title = ph(self.titles[a][int(rnd() * self.n)])
-                obj = {"id": float(i) if rnd() < .5 else i, "title": title, "body": text,
+                obj = {"id": float(rid) if rnd() < .5 else rid, "title": title, "body": text,
                        "consent": "true"}
             elif v == 5:
-                obj = {"id": i, "text": text, "meta": {"lang": "en", "url": None}, "consent": False}
+                obj = {"id": rid, "text": text, "meta": {"lang": "en", "url": None}, "consent": False}
             elif v == 6:
-                obj = {"id": i, "text": text, "extra": {"a": [1, 2.5, True, None, {"b": "c"}]},
+                obj = {"id": rid, "text": text, "extra": {"a": [1, 2.5, True, None, {"b": "c"}]},
                        "source": "pydoc", "consent": True}
             else:
-                obj = {"id": i, "text": text, "source": "license"}
+                obj = {"id": rid, "text": text, "source": "license"}
             if rnd() < 0.002:    # rare: text of another type, nothing planted
                 del texts[:]
                 other = (None, 12345, ["a", "list"], {"nested": ph(self.pools[a][int(rnd() * self.n)])})
-                obj = {"id": i, "text": other[int(rnd() * 4)], "consent": True}
+                obj = {"id": rid, "text": other[int(rnd() * 4)], "consent": True}
                 if labels is not None:
                     labels[:] = [d for d in labels if d["row"] != i]
         line = json.dumps(obj, separators=(", ", ": ") if rnd() < 0.7 else (",", ":"))
@@ -771,13 +801,59 @@ class Gen:
         self._plant({"line": parts}, i, labels)
         return " ".join(parts)
 
+    # -- wide table ----------------------------------------------------------
+    def row_wide(self, i, labels):
+        """One row of a 20-column customer table of short values (see
+        WIDE_COLUMNS); about `pii_rate` of the rows hold an e-mail or phone
+        in `contact`, or a card or SSN in `note`."""
+        rnd, r = self.rnd, self.r
+        pick = lambda seq: seq[int(rnd() * len(seq))]
+        y, mo, d = 2015 + int(rnd() * 10), 1 + int(rnd() * 12), 1 + int(rnd() * 28)
+        contact = pick(WIDE_CONTACT)
+        note = pick(WIDE_NOTES)
+        if rnd() < self.pii_rate:
+            typ = pick(("EMAIL", "EMAIL", "PHONE", "PHONE", "CREDIT_CARD", "US_SSN"))
+            if typ in ("EMAIL", "PHONE"):
+                v = contact = (gen_email if typ == "EMAIL" else gen_phone)(r)
+                field = "contact"
+            else:
+                v = (gen_card if typ == "CREDIT_CARD" else gen_ssn)(r)
+                note = pick(WIDE_PII_NOTES[typ]).format(v=v)
+                field = "note"
+            if labels is not None:
+                labels.append({"row": i, "field": field, "type": typ, "value": v,
+                               "expected": True})
+        cells = (
+            str(1_000_000 + i),                                   # customer_id
+            pick(FIRST).capitalize(), pick(LAST).capitalize(),
+            pick(WIDE_CITIES), pick(WIDE_COUNTRIES),
+            "%05d" % int(rnd() * 100000) if rnd() < 0.5 else pick(WIDE_POSTCODES),
+            "%04d-%02d-%02d" % (y, mo, d),                        # signup_date
+            "%04d-%02d-%02d %02d:%02d" % (2024, 1 + int(rnd() * 12), 1 + int(rnd() * 28),
+                                          int(rnd() * 24), int(rnd() * 60)),
+            str(int(rnd() * 60)),                                 # orders
+            "%.2f" % (rnd() * 5000),                              # total_spent
+            pick(("EUR", "USD", "GBP", "JPY")),
+            pick(("free", "pro", "team", "enterprise")),
+            pick(("active", "churned", "trial", "paused")),
+            "true" if rnd() < 0.4 else "false",                   # newsletter
+            "Y" if rnd() < 0.1 else "N",                          # vip
+            pick(("smb", "mid-market", "enterprise", "consumer")),
+            pick(("web", "app", "store", "partner", "phone")),
+            str(1 + int(rnd() * 5)),                              # rating
+            contact, note,
+        )
+        return ",".join('"%s"' % _esc_csv(c) if ("," in c or '"' in c) else c
+                        for c in cells)
+
     # -- driver --------------------------------------------------------------
     def write(self, out, target_bytes, labels_out):
         """Write rows until target_bytes is reached; returns (bytes, rows)."""
         fmt = self.fmt
         row_fn = {"jsonl": self.row_json, "json": self.row_json,
-                  "csv": self.row_csv, "txt": self.row_txt}[fmt]
-        head = {"csv": "id,text,source,lang,url,consent\n", "json": "[\n"}.get(fmt, "")
+                  "csv": self.row_csv, "txt": self.row_txt, "wide": self.row_wide}[fmt]
+        head = {"csv": "id,text,source,lang,url,consent\n", "json": "[\n",
+                "wide": ",".join(WIDE_COLUMNS) + "\n"}.get(fmt, "")
         hb = head.encode()
         out.write(hb)
         total, i = len(hb), 0
@@ -823,17 +899,26 @@ def main(argv=None):
     ap.add_argument("--size-mb", type=float, required=True,
                     help="target size in MB (10^6 bytes); output ends at the first row end past it")
     ap.add_argument("--format", choices=("jsonl", "csv", "txt", "json"), default="jsonl")
+    ap.add_argument("--shape", choices=("prose", "wide"), default="prose",
+                    help="prose rows (default) or a 20-column customer table of short "
+                         "values (CSV only)")
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--pii-rate", type=float, default=0.02,
                     help="fraction of rows carrying planted PII/secrets (default 0.02)")
     ap.add_argument("--near-miss-rate", type=float, default=0.02,
                     help="fraction of rows carrying look-alikes that are not PII (default 0.02)")
     ap.add_argument("--labels", action="store_true", help="also write OUT.labels.jsonl")
+    ap.add_argument("--id-base", type=int, default=0,
+                    help="JSON rows' `id` is this plus the row index (1000000: every row "
+                         "carries a 7-digit integer id, which scour scans as a value)")
     ap.add_argument("out", metavar="OUT")
     a = ap.parse_args(argv)
     if a.size_mb <= 0:
         ap.error("--size-mb must be positive")
-    g = Gen(a.format, a.seed, a.pii_rate, a.near_miss_rate, a.labels)
+    if a.shape == "wide" and a.format != "csv":
+        ap.error("--shape wide is CSV only (bench.sh converts it to Parquet)")
+    g = Gen("wide" if a.shape == "wide" else a.format, a.seed, a.pii_rate,
+            a.near_miss_rate, a.labels, a.id_base)
     labels_f = open(a.out + ".labels.jsonl", "w", encoding="utf-8") if a.labels else None
     try:
         with open(a.out, "wb", buffering=0) as f:

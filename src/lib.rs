@@ -16,4 +16,5 @@ pub mod pipeline;
 pub mod report;
 pub mod source;
 pub mod stats;
+pub mod subject;
 pub mod util;

@@ -77,6 +77,11 @@ enum Command {
     Scan(Box<ScanArgs>),
     /// Write masked copies of a corpus, same format, only the found spans changed.
     Mask(Box<cli::mask::MaskArgs>),
+    /// Find, export or erase the rows where data subjects appear.
+    Subject {
+        #[command(subcommand)]
+        command: cli::subject::SubjectCommand,
+    },
     /// Check a report's HMAC signature with SCOUR_SIGNING_KEY.
     VerifyReport {
         /// The report JSON file.
@@ -217,6 +222,7 @@ fn main() -> ExitCode {
             },
         },
         Command::Mask(args) => cli::mask::mask(*args),
+        Command::Subject { command } => cli::subject::run(command),
         Command::VerifyReport { report } => verify_report(&report),
         Command::Audit { command } => cli::audit::run(command),
         Command::Rules { format, config } => rules(format, config.as_deref()),

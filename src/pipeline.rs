@@ -49,7 +49,6 @@ pub struct Worker {
     pub scan: Scratch,
     pub vocab: VocabCounter,
     json: JsonWalker,
-    findings: Vec<Finding>,
     /// The last chunk's buffers, emptied, for the next job's parse.
     spare: Chunk,
 }
@@ -68,6 +67,13 @@ pub trait ChunkMap: Sync {
         findings: &[ValueFinding],
         worker: &mut Worker,
     ) -> Self::Part;
+
+    /// Called on the thread that read Parquet row group `row_group` of
+    /// `file`, once every batch of it has been mapped, with their parts in
+    /// row order. A sink that writes a copy encodes the row group here, so
+    /// that the heavy half of writing (decoding, compressing) runs on the
+    /// pool, row groups in parallel, and the merger only appends.
+    fn row_group_done(&self, _file: usize, _row_group: usize, _parts: &mut [Self::Part]) {}
 }
 
 /// A consumer of the pipeline: report aggregator, masker, subject matcher...
@@ -252,6 +258,9 @@ pub fn run<S: Sink + Send>(
                                 },
                             );
                             flush(&mut pending, &mut parts);
+                            // Within the decoding window: a copy's encoder
+                            // decodes the row group again.
+                            mapper.row_group_done(file_idx, *row_group, &mut parts);
                             decoding.release();
                         }
                         _ => {
@@ -294,7 +303,6 @@ fn take_worker(workers: &Mutex<Vec<Worker>>, scanner: &Scanner) -> Worker {
         scan: scanner.scratch(),
         vocab: VocabCounter::new(),
         json: JsonWalker::new(),
-        findings: Vec::new(),
         spare: Chunk::default(),
     })
 }
@@ -352,7 +360,10 @@ impl Spares {
     }
 }
 
-/// Run every detector over every value of a chunk.
+/// Run every detector over every value of a chunk: one
+/// [`Scanner::scan_many`] call over the chunk's text buffer, so that the
+/// engine screens all the values in one pass and only values that may hold
+/// a candidate are scanned one by one.
 fn detect_chunk(
     scanner: &Scanner,
     filter: &Filter,
@@ -360,20 +371,21 @@ fn detect_chunk(
     worker: &mut Worker,
 ) -> Vec<ValueFinding> {
     let mut out = Vec::new();
-    for (i, v) in chunk.values.iter().enumerate() {
-        worker.findings.clear();
-        let text = chunk.value_text(v);
-        scanner.scan(text, &mut worker.scan, &mut worker.findings);
-        out.extend(
-            worker
-                .findings
-                .iter()
-                .filter(|f| filter.keep(scanner.detectors(), text, f))
-                .map(|&finding| ValueFinding {
-                    value: i as u32,
-                    finding,
-                }),
-        );
-    }
+    scanner.scan_many(
+        &chunk.text,
+        &chunk.values[..],
+        &mut worker.scan,
+        |i, text, found| {
+            out.extend(
+                found
+                    .iter()
+                    .filter(|f| filter.keep(scanner.detectors(), text, f))
+                    .map(|&finding| ValueFinding {
+                        value: i as u32,
+                        finding,
+                    }),
+            );
+        },
+    );
     out
 }

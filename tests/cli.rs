@@ -187,14 +187,16 @@ fn txt_lines() {
     assert_eq!(r["consent_coverage_pct"], 0.0);
 }
 
-// crm-train.jsonl.gz: 2 rows, an e-mail and a US phone number with separators.
+// crm-train.jsonl.gz: 2 rows, an e-mail and a US phone number with
+// separators, +1 (202) 555-0143: in NANP's block for fiction (555-0100 to
+// 0199), which belongs to nobody and is not reported (README, `scour mask`).
 #[test]
 fn gzip_jsonl() {
     let p = fixture("jsonl/crm-train.jsonl.gz");
     let r = scan(&[&p], &[], 1);
     assert_eq!(r["row_count"], 2);
     assert_eq!(det(&r, "EMAIL"), 1);
-    assert_eq!(det(&r, "PHONE"), 1);
+    assert_eq!(det(&r, "PHONE"), 0);
     assert_eq!(r["files"][0]["compression"], "gzip");
     assert_eq!(
         r["files"][0]["sha256"],

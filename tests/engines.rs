@@ -685,6 +685,55 @@ fn same_findings_on_generated_corpus() {
     }
 }
 
+/// A table: the generated values cut into short cells and laid end to end
+/// as a chunk holds them; `scan_many` of both scanners (the regex engine
+/// screens the cells, Hyperscan does not) finds, cell by cell, what `scan`
+/// finds.
+#[test]
+fn same_findings_on_a_table() {
+    let values = corpus(4_000, 0x7AB1_E000);
+    let rng = Rng::new(0x7AB1_E001);
+    let mut cells: Vec<String> = Vec::new();
+    for v in &values {
+        let mut rest = v.as_str();
+        while !rest.is_empty() {
+            let mut cut = (1 + rng.below(40)).min(rest.len());
+            while !rest.is_char_boundary(cut) {
+                cut += 1;
+            }
+            cells.push(rest[..cut].to_owned());
+            rest = &rest[cut..];
+        }
+        cells.push(v.clone());
+        cells.push(String::new());
+    }
+    let mut text = String::new();
+    let mut spans = Vec::new();
+    for c in &cells {
+        let s = text.len();
+        text.push_str(c);
+        spans.push((s, text.len()));
+    }
+    let mut pair = Pair::new();
+    let mut found = 0;
+    for scanner in [&pair.hs, &pair.re] {
+        let mut got = vec![Vec::new(); cells.len()];
+        let mut scratch = scanner.scratch();
+        scanner.scan_many(&text, &spans, &mut scratch, |i, _, f| got[i] = f.to_vec());
+        let mut one = scanner.scratch();
+        for (c, g) in cells.iter().zip(&got) {
+            let mut out = Vec::new();
+            scanner.scan(c, &mut one, &mut out);
+            assert_eq!(&out, g, "{}: {c:?}", scanner.engine_name());
+        }
+        found += got.iter().filter(|g| !g.is_empty()).count();
+    }
+    for c in cells.iter().step_by(7) {
+        pair.check(c);
+    }
+    assert!(found > 1000, "cells with findings: {found}");
+}
+
 // ------------------------------------------------- random patterns
 
 fn whole(c: &Candidate<'_>) -> Option<Range<usize>> {

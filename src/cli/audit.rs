@@ -265,10 +265,16 @@ impl Sink {
     /// Append one event; its failure fails the command (exit 2), since an
     /// action that should have been recorded was not.
     pub fn record(&self, event: &str, payload: &Value) -> Result<()> {
+        self.record_entry(event, payload).map(|_| ())
+    }
+
+    /// [`Sink::record`], returning the entry's seq and hash (a receipt
+    /// cites them).
+    pub fn record_entry(&self, event: &str, payload: &Value) -> Result<audit::AppendOutcome> {
         let out = audit::append(&self.path, &self.key, event, &audit::actor(), payload)?;
-        if let Some(what) = out.repaired {
+        if let Some(what) = &out.repaired {
             eprintln!("scour: audit log {}: {what}", self.path.display());
         }
-        Ok(())
+        Ok(out)
     }
 }

@@ -12,7 +12,7 @@ use scour::detect::{custom, Category, Scanner};
 use scour::fields::{FieldRules, DEFAULT_CONSENT, DEFAULT_PROVENANCE};
 use scour::keys::{PseudonymKey, PSEUDONYM_KEY_ENV};
 use scour::mask::manifest::{self, MANIFEST_NAME};
-use scour::mask::{self as masking, MaskPlan, Mode, Replacer, Target};
+use scour::mask::{self as masking, MaskPlan, Mode, Replacer, Target, Verify};
 use scour::pipeline::PipelineOptions;
 use scour::report::{pyjson, sign};
 use scour::source::discover::discover;
@@ -25,11 +25,21 @@ pub enum MaskMode {
     /// [EMAIL:<16 hex>], keyed: one value, one pseudonym (needs a key).
     Pseudonym,
     /// A keyed stand-in of the same shape that belongs to no one (e-mail
-    /// under .invalid, cards and ids with a wrong check digit); the
+    /// under .invalid, cards and ids with a wrong check digit, IPv4 in
+    /// 198.51.100.0/24, NANP 555-01XX and GB 07700 900XXX phones); the
     /// placeholder for other types and for secrets (needs a key).
     Surrogate,
     /// The span is removed.
     Redact,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum VerifyMode {
+    /// Scan each edited value again right after its edit (every other
+    /// byte of a copy is the input's, already scanned).
+    Inline,
+    /// Read every written copy back and scan it whole.
+    Full,
 }
 
 #[derive(clap::Args)]
@@ -59,6 +69,11 @@ pub struct MaskArgs {
     /// Config file (default: ./scour.toml if present).
     #[arg(long)]
     config: Option<PathBuf>,
+    /// How the copies are checked for residual findings: `inline` scans
+    /// each edited value again as it is edited, `full` reads every copy
+    /// back and scans it (same result, about twice the time).
+    #[arg(long, value_enum, default_value = "inline")]
+    verify: VerifyMode,
     /// Worker threads (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
@@ -259,6 +274,10 @@ pub fn mask(args: MaskArgs) -> Result<u8> {
             key: key.clone(),
         },
         masked,
+        verify: match args.verify {
+            VerifyMode::Inline => Verify::Inline,
+            VerifyMode::Full => Verify::Full,
+        },
     };
     std::fs::create_dir_all(&out_dir)
         .with_context(|| format!("{}: cannot create", out_dir.display()))?;

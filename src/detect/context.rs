@@ -52,6 +52,11 @@ pub fn window_after(text: &str, end: usize, n: usize) -> &str {
 pub fn near(text: &str, start: usize, end: usize, words: &[&str], window: usize) -> bool {
     let before = window_before(text, start, window);
     let after = window_after(text, end, window);
+    if before.is_empty() && after.is_empty() {
+        // A value that is the candidate alone (a table cell) has no
+        // context: no word list to walk.
+        return false;
+    }
     words
         .iter()
         .any(|w| contains_word(before, w) || contains_word(after, w))

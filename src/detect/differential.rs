@@ -70,7 +70,7 @@ fn fast_raw(s: &Scanner, scratch: &mut Scratch, text: &str) -> Vec<Finding> {
         return Vec::new();
     }
     s.fix_scratch(scratch);
-    s.collect(text, scratch);
+    s.collect(text, Mark::UNKNOWN, scratch);
     let mut raw = scratch.raw.clone();
     raw.sort_unstable();
     raw
@@ -544,4 +544,176 @@ fn differential_corpus() {
         "differential corpus: {} values, {} bytes, {} candidates, {} raw findings, all equal",
         h.values, h.bytes, h.candidates, h.findings
     );
+}
+
+/// The short values of a wide customer table (the shape of `gen_corpus.py
+/// --shape wide`), with detector examples, conformance rows, digit cells
+/// and random strings mixed in, and literals split across two cells.
+fn table_cells(rng: &mut Rng, rows: usize) -> Vec<String> {
+    const WORDS: [&str; 24] = [
+        "Yuki",
+        "Garcia",
+        "Prague",
+        "GB",
+        "EUR",
+        "free",
+        "active",
+        "true",
+        "N",
+        "smb",
+        "web",
+        "",
+        "sms",
+        "refund issued",
+        "São Paulo",
+        "Zürich",
+        "SW1A 1AA",
+        "do not call",
+        "pass",
+        "word",
+        "ss",
+        "n: ",
+        "AKIA",
+        "ghp_",
+    ];
+    let ex = examples();
+    let conf = conformance_texts();
+    let mut cells = Vec::new();
+    for i in 0..rows {
+        cells.push(format!("{}", 1_000_000 + i));
+        for _ in 0..19 {
+            let mut s = String::new();
+            match rng.range(0, 20) {
+                0..=9 => s.push_str(WORDS[rng.range(0, WORDS.len())]),
+                10..=14 => digit_cell(rng, &mut s),
+                15 => s.push_str(ex[rng.range(0, ex.len())]),
+                16 => s.push_str(&conf[rng.range(0, conf.len())]),
+                17 => {
+                    let len = rng.range(0, 40);
+                    s.push_str(&hostile(rng, len));
+                }
+                18 => s.push_str(&format!("{:.2}", rng.range(0, 500_000) as f64 / 100.0)),
+                _ => s.push_str(&PROSE[..rng.range(0, PROSE.len())]),
+            }
+            cells.push(s);
+        }
+    }
+    cells
+}
+
+/// `Scanner::scan_many` over a chunk-like buffer gives, value by value,
+/// exactly what `Scanner::scan` gives, for every engine configuration, with
+/// a fresh scratch and with one whose memo is warm; and a value the engine
+/// screens out has no candidate pattern at all.
+#[test]
+fn table_scan_equals_value_scan() {
+    let h = Harness::new();
+    let mut rng = Rng(0x7AB1_E5EE_D000_0020);
+    let cells = table_cells(&mut rng, 600);
+    let mut text = String::new();
+    let mut spans = Vec::new();
+    for c in &cells {
+        let s = text.len();
+        text.push_str(c);
+        spans.push((s, text.len()));
+    }
+    let mut found_any = 0;
+    for (label, s) in &h.scanners {
+        let mut one = s.scratch();
+        let want: Vec<Vec<Finding>> = cells
+            .iter()
+            .map(|c| {
+                let mut out = Vec::new();
+                s.scan(c, &mut one, &mut out);
+                out
+            })
+            .collect();
+        let mut many = s.scratch();
+        for pass in 0..2 {
+            let mut got = vec![Vec::new(); cells.len()];
+            s.scan_many(&text, &spans, &mut many, |i, v, f| {
+                assert_eq!(v, cells[i]);
+                got[i] = f.to_vec();
+            });
+            for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+                assert_eq!(g, w, "{label}, pass {pass}: value {i} {:?}", cells[i]);
+            }
+            found_any += got.iter().filter(|g| !g.is_empty()).count();
+        }
+        // Screened-out values hold no candidate at all; a value marked
+        // without literals holds none, and its windows are those of a
+        // value not screened.
+        let mut marks = Vec::new();
+        let mut es = s.engine.new_scratch();
+        s.engine
+            .screen(text.as_bytes(), &spans, &mut es, &mut marks);
+        assert_eq!(marks.len(), spans.len());
+        let mut quiet = 0;
+        let mut one = s.scratch();
+        for (c, &m) in cells.iter().zip(&marks) {
+            let mut hits = Vec::new();
+            s.engine.candidates(c.as_bytes(), &mut es, &mut hits);
+            if m == Mark::QUIET {
+                assert!(
+                    hits.is_empty(),
+                    "{label}: screened out {c:?}, candidates {hits:?}"
+                );
+                quiet += 1;
+            }
+            if m & Mark::LITERALS == 0 {
+                let lits: Vec<&str> = builtin()
+                    .iter()
+                    .flat_map(|d| {
+                        d.anchors
+                            .iter()
+                            .filter(|a| a.len() > 1)
+                            .map(move |a| (d, a))
+                    })
+                    .filter(|(d, a)| d.anchor_occurs(a, c))
+                    .map(|(_, a)| *a)
+                    .collect();
+                assert!(
+                    lits.is_empty(),
+                    "{label}: {c:?} marked without literals holds {lits:?}"
+                );
+            }
+            let mut ends = MatchEnds::new(c.as_bytes(), &s.reach, &mut one.windows);
+            s.engine.locate(c.as_bytes(), &mut es, &mut ends);
+            one.windows.finish();
+            let plain: Vec<(u16, Vec<(usize, usize)>)> = one
+                .windows
+                .touched()
+                .iter()
+                .map(|&d| (d, one.windows.of(usize::from(d)).to_vec()))
+                .collect();
+            let mut ends = MatchEnds::new(c.as_bytes(), &s.reach, &mut one.windows);
+            if m != Mark::QUIET {
+                s.engine.locate_marked(c.as_bytes(), m, &mut es, &mut ends);
+            }
+            one.windows.finish();
+            let marked: Vec<(u16, Vec<(usize, usize)>)> = one
+                .windows
+                .touched()
+                .iter()
+                .map(|&d| (d, one.windows.of(usize::from(d)).to_vec()))
+                .collect();
+            assert_eq!(plain, marked, "{label}: windows of {c:?} marked {m}");
+        }
+        if s.engine_name() == "regex-automata" && *label != "no gate" {
+            assert!(
+                quiet > cells.len() / 4,
+                "{label}: only {quiet} values screened out"
+            );
+        }
+    }
+    // Unsorted spans are scanned value by value, with the same findings.
+    let s = &h.scanners[0].1;
+    let mut rev: Vec<(usize, usize)> = spans.iter().rev().copied().collect();
+    rev.push((text.len() + 5, text.len() + 9));
+    let mut n = 0;
+    s.scan_many(&text, &rev, &mut s.scratch(), |_, _, _| n += 1);
+    let mut m = 0;
+    s.scan_many(&text, &spans, &mut s.scratch(), |_, _, _| m += 1);
+    assert_eq!(n, m);
+    assert!(found_any > 100, "values with findings: {found_any}");
 }

@@ -254,6 +254,94 @@ pub trait Engine: Send + Sync {
         let _ = (hay, scratch, ends);
         false
     }
+
+    /// Many values at once, laid end to end in `hay` at `spans` (sorted,
+    /// disjoint byte ranges, as a chunk holds them; the scanner checks):
+    /// `marks` gets one [`Mark`] per span. [`Mark::QUIET`] only where
+    /// [`Engine::candidates`] and [`Engine::locate`] would report nothing
+    /// for that value (no anchor in it), so the scanner passes it over
+    /// without a call; other marks are handed back to
+    /// [`Engine::locate_marked`] for that value. The default marks every
+    /// value [`Mark::UNKNOWN`]; an engine overrides it where one pass over
+    /// the values' bytes decides more cheaply than a call each.
+    fn screen(
+        &self,
+        hay: &[u8],
+        spans: &dyn Spans,
+        scratch: &mut EngineScratch,
+        marks: &mut Vec<u8>,
+    ) {
+        let _ = (hay, scratch);
+        marks.clear();
+        marks.resize(spans.count(), Mark::UNKNOWN);
+    }
+
+    /// [`Engine::locate`] for a value this engine's [`Engine::screen`]
+    /// marked `mark` (never [`Mark::QUIET`]): an engine may skip what the
+    /// mark rules out. The default ignores it.
+    fn locate_marked(
+        &self,
+        hay: &[u8],
+        mark: u8,
+        scratch: &mut EngineScratch,
+        ends: &mut MatchEnds<'_>,
+    ) -> bool {
+        let _ = mark;
+        self.locate(hay, scratch, ends)
+    }
+}
+
+/// What an engine's [`Engine::screen`] knows of one value, as bits.
+#[derive(Debug, Clone, Copy)]
+pub struct Mark;
+
+impl Mark {
+    /// No anchor at all: nothing can be found in the value.
+    pub const QUIET: u8 = 0;
+    /// It may hold single-byte anchors (a digit, an `@`).
+    pub const BYTES: u8 = 1;
+    /// It may hold a multi-byte anchor (a literal such as `AKIA`, `ssn`).
+    pub const LITERALS: u8 = 2;
+    /// Not looked at: anything may be there.
+    pub const UNKNOWN: u8 = Mark::BYTES | Mark::LITERALS;
+}
+
+/// The byte ranges of many values laid end to end in one buffer (a
+/// chunk's values in its text), read in place: a table chunk holds
+/// hundreds of thousands of values, and a copy of their ranges would cost
+/// megabytes per thread.
+pub trait Spans {
+    fn count(&self) -> usize;
+    /// The byte range `(start, end)` of value `i` (`i < count()`).
+    fn span(&self, i: usize) -> (usize, usize);
+}
+
+impl Spans for [(usize, usize)] {
+    fn count(&self) -> usize {
+        self.len()
+    }
+    fn span(&self, i: usize) -> (usize, usize) {
+        self.get(i).copied().unwrap_or((0, 0))
+    }
+}
+
+impl Spans for Vec<(usize, usize)> {
+    fn count(&self) -> usize {
+        self.len()
+    }
+    fn span(&self, i: usize) -> (usize, usize) {
+        self.as_slice().span(i)
+    }
+}
+
+impl Spans for [crate::chunk::TextValue] {
+    fn count(&self) -> usize {
+        self.len()
+    }
+    fn span(&self, i: usize) -> (usize, usize) {
+        self.get(i)
+            .map_or((0, 0), |v| (v.start as usize, v.end as usize))
+    }
 }
 
 /// Per-thread mutable state of an [`Engine`], opaque to everyone else.
@@ -291,7 +379,13 @@ pub struct Scanner {
     /// Per detector: how far its matches reach from their ends (windows).
     reach: Vec<Reach>,
     engine: Box<dyn Engine>,
+    /// Unique per scanner built in this process: a [`Memo`] filled by one
+    /// scanner is not trusted by another.
+    id: u64,
 }
+
+/// The next [`Scanner::id`].
+static SCANNER_IDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 impl std::fmt::Debug for Scanner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -313,6 +407,76 @@ pub struct Scratch {
     order: Vec<(u8, u32)>,
     kept: Vec<(u32, u32)>,
     windows: Windows,
+    /// Per value of a [`Scanner::scan_many`] call: its [`Mark`].
+    marks: Vec<u8>,
+    found: Vec<Finding>,
+    memo: Memo,
+}
+
+/// Short values recently scanned without a finding, per thread: a table's
+/// columns repeat their values (ratings, flags, counts, dates, currency
+/// codes), and a scan's findings depend on the value's text alone, so a
+/// value seen here needs no second scan. Direct-mapped, a fixed
+/// [`MEMO_SLOTS`] × 32 bytes; a slot holds the whole text (no hash is
+/// trusted), so a collision only costs a scan.
+#[derive(Debug, Clone)]
+struct Memo {
+    /// The [`Scanner::id`] whose scans filled it (0: none yet).
+    owner: u64,
+    /// Byte 0: the length (0: empty slot); then the text.
+    slots: Vec<[u8; 32]>,
+}
+
+const MEMO_SLOTS: usize = 4096;
+/// Longest value kept in the memo.
+const MEMO_MAX: usize = 31;
+
+impl Default for Memo {
+    fn default() -> Memo {
+        Memo {
+            owner: 0,
+            slots: vec![[0u8; 32]; MEMO_SLOTS],
+        }
+    }
+}
+
+impl Memo {
+    /// Empties the memo unless `scanner` filled it.
+    fn own(&mut self, scanner: u64) {
+        if self.owner != scanner {
+            self.slots.iter_mut().for_each(|s| s[0] = 0);
+            self.owner = scanner;
+        }
+    }
+
+    fn slot(v: &[u8]) -> usize {
+        // FxHash-style: words folded by rotate, xor and multiply.
+        let mut h = v.len() as u64;
+        for w in v.chunks(8) {
+            let mut b = [0u8; 8];
+            b[..w.len()].copy_from_slice(w);
+            h = (h.rotate_left(5) ^ u64::from_le_bytes(b)).wrapping_mul(0x517c_c1b7_2722_0a95);
+        }
+        (h >> 52) as usize % MEMO_SLOTS
+    }
+
+    /// Whether `v` is known to hold no finding.
+    fn known(&self, v: &[u8]) -> bool {
+        if v.is_empty() || v.len() > MEMO_MAX {
+            return false;
+        }
+        let s = &self.slots[Memo::slot(v)];
+        usize::from(s[0]) == v.len() && &s[1..=v.len()] == v
+    }
+
+    fn insert(&mut self, v: &[u8]) {
+        if v.is_empty() || v.len() > MEMO_MAX {
+            return;
+        }
+        let s = &mut self.slots[Memo::slot(v)];
+        s[0] = v.len() as u8;
+        s[1..=v.len()].copy_from_slice(v);
+    }
 }
 
 impl Scanner {
@@ -357,6 +521,7 @@ impl Scanner {
             regexes,
             reach,
             engine,
+            id: SCANNER_IDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         })
     }
 
@@ -385,7 +550,63 @@ impl Scanner {
             order: Vec::new(),
             kept: Vec::new(),
             windows: Windows::default(),
+            marks: Vec::new(),
+            found: Vec::new(),
+            memo: Memo::default(),
         }
+    }
+
+    /// [`Scanner::scan`] over many values laid end to end in `text` (a
+    /// chunk's text buffer), at byte ranges `spans`: calls `found(i, value,
+    /// findings)` for every value `i` with findings, in order, with exactly
+    /// what `scan` gives for it (a span that is not a char range of `text`
+    /// is scanned as ""). The engine first screens all the values at once
+    /// ([`Engine::screen`]), so a value without any anchor costs a few
+    /// nanoseconds instead of a call through the engine; short values
+    /// already seen without a finding on this thread are not scanned again.
+    pub fn scan_many<S: Spans + ?Sized>(
+        &self,
+        text: &str,
+        spans: &S,
+        scratch: &mut Scratch,
+        mut found: impl FnMut(usize, &str, &[Finding]),
+    ) {
+        self.fix_scratch(scratch);
+        scratch.memo.own(self.id);
+        let mut marks = std::mem::take(&mut scratch.marks);
+        let n = spans.count();
+        let sorted = (0..n).all(|i| {
+            let (s, e) = spans.span(i);
+            s <= e && (i + 1 == n || e <= spans.span(i + 1).0)
+        });
+        if sorted {
+            let dynamic: &dyn Spans = &Dyn(spans);
+            self.engine
+                .screen(text.as_bytes(), dynamic, &mut scratch.engine, &mut marks);
+        }
+        if !sorted || marks.len() != n {
+            marks.clear();
+            marks.resize(n, Mark::UNKNOWN);
+        }
+        let mut out = std::mem::take(&mut scratch.found);
+        for (i, &mark) in marks.iter().enumerate() {
+            if mark == Mark::QUIET {
+                continue;
+            }
+            let (s, e) = spans.span(i);
+            let v = text.get(s..e).unwrap_or("");
+            if scratch.memo.known(v.as_bytes()) {
+                continue;
+            }
+            self.scan_marked(v, mark, scratch, &mut out);
+            if out.is_empty() {
+                scratch.memo.insert(v.as_bytes());
+            } else {
+                found(i, v, &out);
+            }
+        }
+        scratch.found = out;
+        scratch.marks = marks;
     }
 
     /// All findings in one value after overlap resolution: a span is reported once, as its
@@ -395,13 +616,18 @@ impl Scanner {
     ///
     /// `out` is cleared first. Findings never overlap each other.
     pub fn scan(&self, text: &str, scratch: &mut Scratch, out: &mut Vec<Finding>) {
+        self.scan_marked(text, Mark::UNKNOWN, scratch, out);
+    }
+
+    /// [`Scanner::scan`] of a value the engine's screen marked `mark`.
+    fn scan_marked(&self, text: &str, mark: u8, scratch: &mut Scratch, out: &mut Vec<Finding>) {
         out.clear();
         let text = clamp(text);
         if text.is_empty() {
             return;
         }
         self.fix_scratch(scratch);
-        self.collect(text, scratch);
+        self.collect(text, mark, scratch);
         if scratch.raw.is_empty() {
             return;
         }
@@ -416,7 +642,7 @@ impl Scanner {
     /// occur and, if it can, where their matches end; each occurring
     /// detector's regex then runs in windows around those ends, or over the
     /// whole value.
-    fn collect(&self, text: &str, scratch: &mut Scratch) {
+    fn collect(&self, text: &str, mark: u8, scratch: &mut Scratch) {
         let Scratch {
             engine,
             caches,
@@ -428,7 +654,8 @@ impl Scanner {
         raw.clear();
         let located = {
             let mut ends = MatchEnds::new(text.as_bytes(), &self.reach, windows);
-            self.engine.locate(text.as_bytes(), engine, &mut ends)
+            self.engine
+                .locate_marked(text.as_bytes(), mark, engine, &mut ends)
         };
         if located {
             windows.finish();
@@ -639,6 +866,18 @@ impl Scanner {
                 out.push(f);
             }
         }
+    }
+}
+
+/// A `?Sized` [`Spans`] seen as a trait object.
+struct Dyn<'a, S: ?Sized>(&'a S);
+
+impl<S: Spans + ?Sized> Spans for Dyn<'_, S> {
+    fn count(&self) -> usize {
+        self.0.count()
+    }
+    fn span(&self, i: usize) -> (usize, usize) {
+        self.0.span(i)
     }
 }
 

@@ -55,7 +55,7 @@ use regex_automata::{meta, Input, MatchKind};
 use super::nibble::NibbleSet;
 use super::teddy::{Literal, Teddy};
 use super::window::{alphabet, left_alphabet, min_count, min_len, ByteSet, Reach, RunMemo};
-use super::{DetectError, Detector, Engine, EngineScratch, MatchEnds};
+use super::{DetectError, Detector, Engine, EngineScratch, Mark, MatchEnds, Spans};
 
 /// Patterns per DFA: one DFA over many patterns multiplies their states
 /// (every pattern counts digits its own way, and the product of those
@@ -158,6 +158,10 @@ impl Family {
         sink: &mut impl FnMut(usize, Option<usize>),
     ) {
         const UNCOUNTED: usize = usize::MAX;
+        if regions.is_empty() {
+            // Most families have no region in a short value.
+            return;
+        }
         counts.clear();
         counts.resize(regions.len(), UNCOUNTED);
         let most = self.max_count();
@@ -818,11 +822,112 @@ impl Gate {
         }
     }
 
+    /// [`Gate::quiet`] for many values at once, and more: `marks[i]` (see
+    /// [`Mark`]) for `hay[spans[i]]` says whether it may hold an anchor
+    /// byte ([`Mark::BYTES`]) and whether it may hold a literal
+    /// ([`Mark::LITERALS`]); [`Mark::QUIET`] exactly where `quiet` says
+    /// `true`, or [`Mark::UNKNOWN`] for a value not looked at (longer than
+    /// [`QUIET_MAX`]: prose, where the per-value passes are the cheaper
+    /// ones). `spans` must be sorted and disjoint (the caller checks).
+    ///
+    /// Single-byte anchors are read per value (one block mask at the
+    /// value's offset: a short value fits one block); literals by one Teddy
+    /// pass per kind over each run of short values, instead of two passes,
+    /// with their setup, per value. A literal occurrence marks every value
+    /// it touches: one that crosses a boundary occurs in neither value,
+    /// and marking both only costs their walk. Without Teddy passes or
+    /// nibble screens every value is asked `quiet` on its own.
+    fn screen_values(&self, hay: &[u8], spans: &dyn Spans, marks: &mut [u8]) {
+        let nolong = match &self.long {
+            Some(long) => long.screen.as_ref(),
+            None => self.screen.as_ref(),
+        };
+        let (Some(full), Some(nolong), Some(screens)) =
+            (self.screen.as_ref(), nolong, self.screens.as_ref())
+        else {
+            for (i, m) in marks.iter_mut().enumerate() {
+                let (s, e) = spans.span(i);
+                let quiet = hay.get(s..e).is_some_and(|v| self.quiet(v));
+                *m = if quiet { Mark::QUIET } else { Mark::UNKNOWN };
+            }
+            return;
+        };
+        for (i, m) in marks.iter_mut().enumerate() {
+            let (s, e) = spans.span(i);
+            let n = e.saturating_sub(s);
+            *m = Mark::UNKNOWN;
+            if n > QUIET_MAX || e > hay.len() {
+                continue;
+            }
+            *m = Mark::QUIET;
+            if n == 0 {
+                continue;
+            }
+            let within = u64::MAX >> (64 - n);
+            if nolong.mask_at(hay, s) & within != 0
+                || (full.mask_at(hay, s) & within != 0
+                    && self
+                        .long
+                        .as_ref()
+                        .is_some_and(|long| long.found_in(&hay[s..e])))
+            {
+                *m = Mark::BYTES;
+            }
+        }
+        // The short values, in runs for the literal passes: a run spans
+        // the (long) values between its members while that gap is short,
+        // since a Teddy pass costs less per byte than a new one to start.
+        const GAP: usize = 256;
+        let mut runs: Vec<(usize, usize)> = Vec::new();
+        for (i, _) in marks
+            .iter()
+            .enumerate()
+            .filter(|(_, &m)| m != Mark::UNKNOWN)
+        {
+            let (s, e) = spans.span(i);
+            if s == e {
+                continue;
+            }
+            match runs.last_mut() {
+                Some((_, b)) if s <= *b + GAP => *b = e.max(*b),
+                _ => runs.push((s, e)),
+            }
+        }
+        for (a, b) in runs {
+            let Some(text) = hay.get(a..b) else {
+                continue;
+            };
+            for pass in &screens.passes {
+                pass.teddy.for_each(text, |at, i| {
+                    let (p, q) = (a + at, a + at + pass.teddy.literal_len(i).max(1));
+                    // The first value ending after `p` (ends are sorted).
+                    let (mut lo, mut hi) = (0, marks.len());
+                    while lo < hi {
+                        let mid = lo + (hi - lo) / 2;
+                        if spans.span(mid).1 <= p {
+                            lo = mid + 1;
+                        } else {
+                            hi = mid;
+                        }
+                    }
+                    for (k, m) in marks.iter_mut().enumerate().skip(lo) {
+                        if spans.span(k).0 >= q {
+                            break;
+                        }
+                        *m |= Mark::LITERALS;
+                    }
+                    true
+                });
+            }
+        }
+    }
+
     /// Per family, the sorted, disjoint byte ranges of `hay` that can hold a
     /// match of one of its detectors. `out` has one list per family.
     fn regions(
         &self,
         hay: &[u8],
+        literals: bool,
         lower: &mut Vec<u8>,
         memos: &mut Vec<RunMemo>,
         out: &mut [Vec<Region>],
@@ -920,7 +1025,11 @@ impl Gate {
             }
         }
         if let Some(screens) = &self.screens {
-            self.literal_regions(screens, hay, memos, lists);
+            // Without a literal (the chunk's screen ran these very passes
+            // over the value) no literal family has a region.
+            if literals {
+                self.literal_regions(screens, hay, memos, lists);
+            }
             return;
         }
         let mut lowered = false;
@@ -1316,7 +1425,15 @@ impl RegexEngine {
     /// Calls `sink(pattern, Some(end))` for every match end in `hay` (and
     /// maybe more), and `sink(pattern, None)` where a DFA failed and
     /// `pattern` must be assumed to occur anywhere.
-    fn run(&self, hay: &[u8], s: &mut RegexScratch, sink: &mut impl FnMut(usize, Option<usize>)) {
+    /// `mark` (see [`Mark`]): what the chunk's screen knows of `hay`
+    /// ([`Mark::UNKNOWN`] when nothing).
+    fn run(
+        &self,
+        hay: &[u8],
+        mark: u8,
+        s: &mut RegexScratch,
+        sink: &mut impl FnMut(usize, Option<usize>),
+    ) {
         let RegexScratch {
             all,
             families,
@@ -1327,10 +1444,12 @@ impl RegexEngine {
             ..
         } = s;
         match &self.gate {
-            Some(gate) if gate.quiet(hay) => {}
+            Some(_) if mark == Mark::QUIET => {}
+            Some(gate) if mark == Mark::UNKNOWN && gate.quiet(hay) => {}
             Some(gate) => {
                 regions.resize_with(self.families.len(), Vec::new);
-                gate.regions(hay, lower, memos, regions);
+                let literals = mark & Mark::LITERALS != 0 || gate.screens.is_none();
+                gate.regions(hay, literals, lower, memos, regions);
                 for (k, ((f, cache), list)) in self
                     .families
                     .iter()
@@ -1368,7 +1487,7 @@ impl Engine for RegexEngine {
         let mut seen = std::mem::take(&mut s.seen);
         seen.clear();
         seen.resize(n, false);
-        self.run(hay, s, &mut |p, _| {
+        self.run(hay, Mark::UNKNOWN, s, &mut |p, _| {
             if let Some(x) = seen.get_mut(p) {
                 *x = true;
             }
@@ -1383,14 +1502,38 @@ impl Engine for RegexEngine {
     }
 
     fn locate(&self, hay: &[u8], scratch: &mut EngineScratch, ends: &mut MatchEnds<'_>) -> bool {
+        self.locate_marked(hay, Mark::UNKNOWN, scratch, ends)
+    }
+
+    fn locate_marked(
+        &self,
+        hay: &[u8],
+        mark: u8,
+        scratch: &mut EngineScratch,
+        ends: &mut MatchEnds<'_>,
+    ) -> bool {
         let Some(s) = scratch.get_mut::<RegexScratch>() else {
             return false;
         };
-        self.run(hay, s, &mut |p, end| match end {
+        self.run(hay, mark, s, &mut |p, end| match end {
             Some(end) => ends.add(p, end),
             None => ends.whole(p),
         });
         true
+    }
+
+    fn screen(
+        &self,
+        hay: &[u8],
+        spans: &dyn Spans,
+        _scratch: &mut EngineScratch,
+        marks: &mut Vec<u8>,
+    ) {
+        marks.clear();
+        marks.resize(spans.count(), Mark::UNKNOWN);
+        if let Some(gate) = &self.gate {
+            gate.screen_values(hay, spans, marks);
+        }
     }
 
     fn name(&self) -> &'static str {

@@ -70,6 +70,7 @@ pub fn build(
             "masked_total": r.masked.values().sum::<u64>(),
             "input_problems": r.input_problems,
             "residual": by_id(detectors, &r.residual),
+            "nulled_columns": r.nulled,
             "errors": r.errors,
         }));
     }
@@ -83,6 +84,7 @@ pub fn build(
         "scour_version": env!("CARGO_PKG_VERSION"),
         "created_at": created_at,
         "mode": plan.replacer.mode.as_str(),
+        "verify": plan.verify.as_str(),
         "key_id": key.map(|k| k.id()),
         "masked_types": types,
         "files": files,

@@ -4,10 +4,15 @@
 //! writer (beside its reader in [`crate::source`]) splice them into a copy
 //! of the chunk's input; the merging thread streams those pieces, in file
 //! and row order, into one temp file per output and publishes it when the
-//! file is complete. Nothing holds a whole file: memory stays bounded by
-//! the pipeline's jobs in flight. The outputs are then scanned again
-//! ([`verify`]) and the run is written up in a signed manifest
-//! ([`manifest`]).
+//! file is complete. A Parquet row group is copied on the worker that read
+//! it, once all its batches are scanned: the input's row group decoded
+//! again, its batches' edits applied, its column chunks encoded into spill
+//! files ([`GroupEncoder`]); the merging thread only appends the finished
+//! chunks in order ([`GroupWriter`]). Nothing holds a whole file: memory
+//! stays bounded by the pipeline's jobs in flight. Each edited value is checked where it is
+//! edited (its new text scanned again, see [`Verify::Inline`]); on request
+//! the whole outputs are scanned again instead ([`verify`]). The run is
+//! written up in a signed manifest ([`manifest`]).
 
 pub mod manifest;
 pub mod output;
@@ -17,20 +22,49 @@ pub mod verify;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use crate::chunk::Chunk;
+use crate::detect::custom::Filter;
 use crate::detect::Detector;
 use crate::fields::FieldRules;
 use crate::pipeline::{ChunkMap, Sink, ValueFinding, Worker};
-use crate::source::parquet_write::{rewrite, BatchEdits};
+use crate::source::parquet_write::{BatchEdits, EncodedGroup, GroupEncoder, GroupWriter};
 use crate::source::produce::FileTail;
-use crate::source::splice::{splice_job, Edit};
+use crate::source::splice::{apply, splice_job, Edit};
 use crate::source::{Format, Raw, SourceFile};
 
 pub use replace::{Mode, Replacer};
 
 use output::{encode_piece, OutFile};
+
+/// How the built-in check finds residual findings in the copies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Verify {
+    /// Each edited value's new text is scanned again on the worker, right
+    /// after the edit; the findings of every other value are counted as
+    /// the input scan found them. The writers keep every byte outside the
+    /// spans by construction and a value's findings depend on its text
+    /// alone, so a copy read back would yield exactly these findings: the
+    /// same result as [`Verify::Full`] (the test suite compares them) at
+    /// the cost of the edited values only, not of a second pass over every
+    /// output.
+    #[default]
+    Inline,
+    /// The written outputs are read back and scanned whole, as `scour scan`
+    /// would read them: independent of the writers' guarantees, and as
+    /// costly as the masking itself.
+    Full,
+}
+
+impl Verify {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verify::Inline => "inline",
+            Verify::Full => "full",
+        }
+    }
+}
 
 /// What to mask and how.
 #[derive(Debug, Clone)]
@@ -39,6 +73,7 @@ pub struct MaskPlan {
     /// Per detector (index into the scanner's table): whether its spans are
     /// masked.
     pub masked: Vec<bool>,
+    pub verify: Verify,
 }
 
 /// One input and where its masked copy goes.
@@ -67,6 +102,9 @@ pub struct FileResult {
     pub output: Option<(String, u64)>,
     /// Residual findings per detector index in the output (see [`verify`]).
     pub residual: BTreeMap<u16, u64>,
+    /// Parquet: values of non-string columns (integers) that held a finding
+    /// and were set to null, per column path.
+    pub nulled: BTreeMap<String, u64>,
 }
 
 /// What a worker makes of one chunk.
@@ -76,10 +114,17 @@ pub struct MaskPart {
     problems: u64,
     /// The chunk's piece of the output, compressed like the input.
     bytes: Vec<u8>,
-    /// A Parquet batch's edits (its file is rewritten when complete).
+    /// A Parquet batch's edits, until its row group is encoded.
     batch: Option<BatchEdits>,
+    /// A Parquet batch scanned without error: its copy comes with its row
+    /// group's `group`, not in `bytes`.
+    parquet: bool,
+    /// The last batch of a Parquet row group: the row group's copy.
+    group: Option<Result<EncodedGroup, String>>,
     /// (line, chunk-local row, message) when the chunk could not be masked.
     error: Option<(Option<u64>, Option<u64>, String)>,
+    /// Findings per detector in the chunk's copy ([`Verify::Inline`]).
+    residual: Vec<(u16, u64)>,
 }
 
 /// The worker side: findings → edits → the format's writer.
@@ -89,6 +134,84 @@ pub struct MaskMap<'s> {
     plan: Arc<MaskPlan>,
     detectors: Vec<&'static Detector>,
     rules: FieldRules,
+    filter: Arc<Filter>,
+    /// Parquet encoders of the files being copied (a few: row groups of
+    /// consecutive files may be in flight at once).
+    encoders: Mutex<Vec<(usize, Arc<GroupEncoder>)>>,
+}
+
+/// Where a copy's Parquet pages are spilled: the output's directory (the
+/// same file system, and never a RAM-backed /tmp).
+fn spill_dir(target: &Target) -> &std::path::Path {
+    target
+        .output
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."))
+}
+
+impl MaskMap<'_> {
+    /// The encoder of `file`'s copy, its footer read once for all its row
+    /// groups.
+    fn encoder(&self, file: usize) -> Result<Arc<GroupEncoder>, String> {
+        let mut cache = self.encoders.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((_, e)) = cache.iter().find(|(f, _)| *f == file) {
+            return Ok(e.clone());
+        }
+        let target = &self.targets[file];
+        // The merger creates it with the output file, which may come later
+        // than this file's first row group.
+        std::fs::create_dir_all(spill_dir(target))
+            .map_err(|e| format!("{}: cannot create: {e}", spill_dir(target).display()))?;
+        let e = Arc::new(GroupEncoder::open(
+            &target.input.path,
+            crate::pipeline::PARQUET_BATCH_ROWS,
+            &self.rules,
+            spill_dir(target),
+        )?);
+        if cache.len() >= 4 {
+            cache.remove(0);
+        }
+        cache.push((file, e.clone()));
+        Ok(e)
+    }
+
+    /// The findings the chunk's copy holds, per detector, without reading
+    /// the copy: a value without an edit keeps its text, so its findings
+    /// are the ones the input scan kept (`found`); an edited value is
+    /// scanned again as it now reads. `edits` are sorted by value.
+    fn residual(
+        &self,
+        chunk: &Chunk,
+        found: &[ValueFinding],
+        edits: &[Edit],
+        worker: &mut Worker,
+    ) -> Vec<(u16, u64)> {
+        let mut counts: BTreeMap<u16, u64> = BTreeMap::new();
+        for f in found {
+            if edits.binary_search_by_key(&f.value, |e| e.value).is_err() {
+                *counts.entry(f.finding.detector).or_insert(0) += 1;
+            }
+        }
+        let mut again = Vec::new();
+        for group in edits.chunk_by(|a, b| a.value == b.value) {
+            let Some(v) = chunk.values.get(group[0].value as usize) else {
+                continue;
+            };
+            // A span that cannot be applied fails the splice, and the
+            // file, on its own; nothing is left to count.
+            let Ok(new) = apply(chunk.value_text(v), group) else {
+                continue;
+            };
+            self.scanner.scan(&new, &mut worker.scan, &mut again);
+            for f in &again {
+                if self.filter.keep(self.scanner.detectors(), &new, f) {
+                    *counts.entry(f.detector).or_insert(0) += 1;
+                }
+            }
+        }
+        counts.into_iter().collect()
+    }
 }
 
 impl ChunkMap for MaskMap<'_> {
@@ -108,7 +231,10 @@ impl ChunkMap for MaskMap<'_> {
             problems: chunk.errors.len() as u64,
             bytes: Vec::new(),
             batch: None,
+            parquet: false,
+            group: None,
             error: None,
+            residual: Vec::new(),
         };
         let mut counts: BTreeMap<u16, u64> = BTreeMap::new();
         let mut edits = Vec::new();
@@ -147,6 +273,9 @@ impl ChunkMap for MaskMap<'_> {
         }
         part.masked = counts.into_iter().collect();
         edits.sort_by_key(|e| (e.value, e.start));
+        if self.plan.verify == Verify::Inline {
+            part.residual = self.residual(chunk, found, &edits, worker);
+        }
         let Raw::Job(job) = raw else {
             if let Some(e) = chunk.errors.first() {
                 part.error = Some((None, None, e.message.clone()));
@@ -161,6 +290,7 @@ impl ChunkMap for MaskMap<'_> {
                         .map_or(0, |v| v.end - v.start)
                 })
                 .collect();
+            part.parquet = true;
             part.batch = Some(BatchEdits {
                 values: chunk.values.len() as u32,
                 edits,
@@ -180,6 +310,29 @@ impl ChunkMap for MaskMap<'_> {
         }
         part
     }
+
+    /// Encodes the row group's copy here, on the pool: the merger, one
+    /// thread for the whole run, would otherwise decode and compress every
+    /// row group alone. A row group with a batch that could not be read is
+    /// not encoded: the merger fails its file on that batch's error.
+    fn row_group_done(&self, file: usize, row_group: usize, parts: &mut [MaskPart]) {
+        if parts.iter().any(|p| !p.parquet || p.error.is_some()) {
+            // The error part names what went wrong; the others carry
+            // nothing to copy.
+            for p in parts.iter_mut() {
+                p.batch = None;
+            }
+            return;
+        }
+        if parts.is_empty() {
+            return;
+        }
+        let edits: Vec<BatchEdits> = parts.iter_mut().filter_map(|p| p.batch.take()).collect();
+        let group = self.encoder(file).and_then(|e| e.encode(row_group, &edits));
+        if let Some(last) = parts.last_mut() {
+            last.group = Some(group);
+        }
+    }
 }
 
 /// The merging side: pieces streamed into the output files, in order.
@@ -189,10 +342,11 @@ pub struct MaskSink<'s> {
     plan: Arc<MaskPlan>,
     detectors: Vec<&'static Detector>,
     rules: FieldRules,
+    filter: Arc<Filter>,
     current: Option<(usize, OutFile)>,
-    /// The Parquet file being read: its batches so far and their edits.
-    batches: u64,
-    parquet_edits: BTreeMap<u64, BatchEdits>,
+    /// The Parquet copy being written, row group by row group as the parts
+    /// arrive.
+    parquet: Option<(usize, GroupWriter<OutFile>)>,
     pub results: Vec<FileResult>,
 }
 
@@ -203,24 +357,27 @@ impl<'s> MaskSink<'s> {
         plan: MaskPlan,
         detectors: Vec<&'static Detector>,
         rules: FieldRules,
+        filter: Arc<Filter>,
     ) -> MaskSink<'s> {
         MaskSink {
             scanner,
+            filter,
             results: vec![FileResult::default(); targets.len()],
             targets: Arc::new(targets),
             plan: Arc::new(plan),
             detectors,
             rules,
             current: None,
-            batches: 0,
-            parquet_edits: BTreeMap::new(),
+            parquet: None,
         }
     }
 
-    /// Writes a Parquet file's copy once all its batches are in.
-    fn rewrite_parquet(&mut self, file: usize) {
-        let edits = std::mem::take(&mut self.parquet_edits);
-        self.batches = 0;
+    /// Opens `file`'s Parquet copy if it is not open yet.
+    fn parquet_open(&mut self, file: usize) {
+        if self.parquet.as_ref().map(|p| p.0) == Some(file) {
+            return;
+        }
+        self.parquet = None;
         let target = &self.targets[file];
         let out = match OutFile::create(&target.output) {
             Ok(o) => o,
@@ -230,14 +387,34 @@ impl<'s> MaskSink<'s> {
                 return;
             }
         };
-        let res = rewrite(
-            &target.input.path,
-            out,
-            crate::pipeline::PARQUET_BATCH_ROWS,
-            &self.rules,
-            &edits,
-        );
-        match res {
+        match GroupWriter::open(&target.input.path, out, spill_dir(target)) {
+            Ok(w) => self.parquet = Some((file, w)),
+            Err(e) => self.fail(file, format!("cannot write the copy: {e}")),
+        }
+    }
+
+    /// Appends one row group, encoded on a worker, to `file`'s copy.
+    fn parquet_group(&mut self, file: usize, group: Result<EncodedGroup, String>) {
+        self.parquet_open(file);
+        let appended = match (group, &mut self.parquet) {
+            (Ok(g), Some((_, w))) => w.append(g),
+            (Err(e), _) => Err(e),
+            // Could not be opened: already failed.
+            (Ok(_), None) => return,
+        };
+        if let Err(e) = appended {
+            self.fail(file, format!("cannot write the copy: {e}"));
+        }
+    }
+
+    /// Finishes a Parquet file's copy once all its row groups are in.
+    fn finish_parquet(&mut self, file: usize) {
+        self.parquet_open(file);
+        let Some((_, writer)) = self.parquet.take() else {
+            return;
+        };
+        self.results[file].nulled = writer.nulled().clone();
+        match writer.finish() {
             Ok((out, rows)) if rows == self.results[file].rows => match out.commit() {
                 Ok(done) => self.results[file].output = Some(done),
                 Err(e) => self.fail(file, format!("cannot publish: {e}")),
@@ -285,6 +462,9 @@ impl<'s> MaskSink<'s> {
         if self.current.as_ref().map(|c| c.0) == Some(file) {
             self.current = None;
         }
+        if self.parquet.as_ref().map(|p| p.0) == Some(file) {
+            self.parquet = None;
+        }
     }
 }
 
@@ -298,6 +478,8 @@ impl<'s> Sink for MaskSink<'s> {
             plan: self.plan.clone(),
             detectors: self.detectors.clone(),
             rules: self.rules.clone(),
+            filter: self.filter.clone(),
+            encoders: Mutex::new(Vec::new()),
         }
     }
 
@@ -309,14 +491,21 @@ impl<'s> Sink for MaskSink<'s> {
         for (d, n) in part.masked {
             *res.masked.entry(d).or_insert(0) += n;
         }
+        for (d, n) in part.residual {
+            *res.residual.entry(d).or_insert(0) += n;
+        }
         if !res.errors.is_empty() {
             return;
         }
-        if let Some(b) = part.batch {
-            if !b.edits.is_empty() {
-                self.parquet_edits.insert(self.batches, b);
+        if part.parquet {
+            match part.group {
+                Some(g) => self.parquet_group(file, g),
+                // Not encoded: a row group is only ever handed over whole.
+                None if part.batch.is_some() => {
+                    self.fail(file, "a row group was scanned but not copied".into())
+                }
+                None => {}
             }
-            self.batches += 1;
             return;
         }
         if let Some((line, row, message)) = part.error {
@@ -351,12 +540,11 @@ impl<'s> Sink for MaskSink<'s> {
         }
         if !self.results[file].errors.is_empty() {
             self.current = None;
-            self.parquet_edits.clear();
-            self.batches = 0;
+            self.parquet = None;
             return;
         }
         if self.targets[file].input.format == Format::Parquet {
-            self.rewrite_parquet(file);
+            self.finish_parquet(file);
             return;
         }
         // A file with no records still gets its (empty) copy.
@@ -386,8 +574,8 @@ impl<'s> Sink for MaskSink<'s> {
     }
 }
 
-/// Mask `targets` with `plan`, then scan the written copies again. Returns
-/// one result per target, residual findings included.
+/// Mask `targets` with `plan`, checking the copies as `plan.verify` says.
+/// Returns one result per target, residual findings included.
 pub fn mask_and_verify(
     targets: Vec<Target>,
     plan: MaskPlan,
@@ -401,8 +589,17 @@ pub fn mask_and_verify(
         plan,
         scanner.detectors().to_vec(),
         opts.rules.clone(),
+        opts.filter.clone(),
     );
     crate::pipeline::run(&inputs, scanner, opts, &mut sink)?;
+    if sink.plan.verify == Verify::Inline {
+        let mut results = sink.results;
+        // Only copies that were written are checked (as with a full re-scan).
+        for r in results.iter_mut().filter(|r| r.output.is_none()) {
+            r.residual.clear();
+        }
+        return Ok(results);
+    }
     // The copies, read as their inputs were.
     let mut written = Vec::new();
     let mut copies = Vec::new();

@@ -1,5 +1,6 @@
-//! The built-in check: the outputs scanned again, in the same run, by the
-//! same detectors over the same fields. A masked type found in an output is
+//! The built-in check with `--verify full`: the outputs read back and
+//! scanned again, in the same run, by the same detectors over the same
+//! fields (the default, in-line check is [`super::Verify::Inline`]). A masked type found in an output is
 //! a residual finding (a replacement that joined its neighbours into a new
 //! match, a record that could not be read back) and fails the run.
 

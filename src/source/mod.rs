@@ -11,8 +11,11 @@
 //! edited strings replaced.
 
 pub mod discover;
+pub mod drop_rows;
 pub mod jsonwalk;
 pub mod parquet;
+pub mod parquet_drop;
+pub mod parquet_rows;
 pub mod parquet_write;
 pub mod parse;
 pub mod produce;

@@ -490,7 +490,17 @@ fn is_string_type(dt: &DataType) -> bool {
     }
 }
 
-/// Whether a column of this type can hold a string leaf the walker reads.
+/// Integer types wide enough for 6+ digits: scanned like JSON integers
+/// (a card number stored as a number is still a card number).
+fn is_scanned_integer(dt: &DataType) -> bool {
+    matches!(
+        dt,
+        DataType::Int32 | DataType::Int64 | DataType::UInt32 | DataType::UInt64
+    )
+}
+
+/// Whether a column of this type can hold a leaf the walker reads: a
+/// string, or an integer (see [`is_scanned_integer`]).
 fn has_string_leaf(dt: &DataType) -> bool {
     match dt {
         DataType::List(f)
@@ -498,7 +508,7 @@ fn has_string_leaf(dt: &DataType) -> bool {
         | DataType::FixedSizeList(f, _)
         | DataType::Map(f, _) => has_string_leaf(f.data_type()),
         DataType::Struct(fs) => fs.iter().any(|f| has_string_leaf(f.data_type())),
-        dt => is_string_type(dt),
+        dt => is_string_type(dt) || is_scanned_integer(dt),
     }
 }
 
@@ -700,6 +710,16 @@ impl Walker<'_> {
                     self.dictionary(d, rows);
                 }
             }
+            DataType::Int32 => self.integers(array.as_primitive::<Int32Type>(), rows, |v| {
+                v.try_into().ok()
+            }),
+            DataType::Int64 => self.integers(array.as_primitive::<Int64Type>(), rows, |v| {
+                v.try_into().ok()
+            }),
+            DataType::UInt32 => {
+                self.integers(array.as_primitive::<UInt32Type>(), rows, |v| Some(v.into()))
+            }
+            DataType::UInt64 => self.integers(array.as_primitive::<UInt64Type>(), rows, Some),
             DataType::Struct(_) => {
                 let s = array.as_struct();
                 let masked;
@@ -860,6 +880,43 @@ impl Walker<'_> {
                 }
             }
         }
+    }
+
+    /// Integers of 6+ digits, as their decimal text and never as text (the
+    /// JSON reader's rule: `-123456` and `12345` are not scanned).
+    fn integers<T: arrow_array::ArrowPrimitiveType>(
+        &mut self,
+        a: &arrow_array::PrimitiveArray<T>,
+        rows: Rows<'_>,
+        unsigned: impl Fn(T::Native) -> Option<u64>,
+    ) {
+        if !self.rules.scans(&self.path) {
+            return;
+        }
+        let id = self.chunk.intern_path(&self.path);
+        let leaf = self.leaf(None);
+        let was_text = std::mem::replace(&mut self.is_text, false);
+        for i in 0..a.len() {
+            let row = rows.get(i);
+            if row == MASKED || a.is_null(i) {
+                continue;
+            }
+            let Some(mut v) = unsigned(a.value(i)).filter(|&v| v >= 100_000) else {
+                continue;
+            };
+            let mut buf = [0u8; 20];
+            let mut k = buf.len();
+            while v > 0 {
+                k -= 1;
+                buf[k] = b'0' + (v % 10) as u8;
+                v /= 10;
+            }
+            let digits = std::str::from_utf8(&buf[k..]).unwrap_or("");
+            if self.push(row, id, digits) {
+                self.place(leaf, i);
+            }
+        }
+        self.is_text = was_text;
     }
 
     fn reserve_offsets<O: OffsetSizeTrait>(&mut self, a: &GenericStringArray<O>) {

@@ -8,7 +8,7 @@ use super::discover::Format;
 use super::jsonwalk::JsonWalker;
 use super::produce::Job;
 use crate::chunk::Chunk;
-use crate::chunk::RowMeta;
+use crate::chunk::{PathId, RowMeta};
 use crate::fields::{has_provenance, is_consented, FieldRules, MetaValue, Role};
 
 /// Path under which the raw bytes of an unparseable record are scanned.
@@ -208,6 +208,12 @@ fn parse_csv(header: &[String], data: &[u8], lead: usize, rules: &FieldRules, ch
         .map(|i| csv_column_name(header, i))
         .collect();
     let mut roles: Vec<Role> = names.iter().map(|n| rules.role(n)).collect();
+    // Per column: whether it is scanned, and its path id once interned (at
+    // its first value, so ids come in the order they always did): a table
+    // has tens of short values per row, and looking a path up per value
+    // cost more than parsing it.
+    let mut scans: Vec<bool> = names.iter().map(|n| rules.scans(n)).collect();
+    let mut ids: Vec<Option<PathId>> = vec![None; names.len()];
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -275,6 +281,8 @@ fn parse_csv(header: &[String], data: &[u8], lead: usize, rules: &FieldRules, ch
             if i >= names.len() {
                 names.push(csv_column_name(header, i));
                 roles.push(Role::Other);
+                scans.push(rules.scans(&names[i]));
+                ids.push(None);
             }
             if field.is_empty() {
                 continue;
@@ -299,9 +307,9 @@ fn parse_csv(header: &[String], data: &[u8], lead: usize, rules: &FieldRules, ch
                 Role::Provenance => meta.has_provenance |= has_provenance(MetaValue::Str(&text)),
                 Role::Other => {}
             }
-            if rules.scans(&names[i]) {
+            if scans[i] {
                 let is_text = roles[i] == Role::Other && !looks_numeric(&text);
-                let id = chunk.intern_path(&names[i]);
+                let id = *ids[i].get_or_insert_with(|| chunk.intern_path(&names[i]));
                 chunk.push_value(row, id, &text, is_text);
             }
         }

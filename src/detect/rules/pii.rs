@@ -94,7 +94,7 @@ pub const PHONE: Detector = Detector {
     anchors: DIGITS,
     context: &[],
     validator: phone_span,
-    validator_name: "7-15 digits, no date shape, calling-code length table + US/GB/DE/FR/IN/CN plans",
+    validator_name: "7-15 digits, no date shape, calling-code length table + US/GB/DE/FR/IN/CN plans; not NANP 555-0100..0199 or GB 07700 900xxx (fiction)",
     normaliser: phone_normal,
     placeholder: "[PHONE]",
     regulations: &["GDPR", "CCPA", "DPDP", "PIPL"],
@@ -123,6 +123,8 @@ pub const PHONE: Detector = Detector {
         "v1.415.555.2671",
         "US support: +4 415-555-2671 on weekdays.",
         "Host 921.206.57.75 does not answer.",
+        "Call (212) 555-0142 in the film.",
+        "Text +44 7700 900123 in the play.",
     ],
 };
 
@@ -157,26 +159,25 @@ fn phone_span(c: &Candidate<'_>) -> Option<Range<usize>> {
     if intl && phone::calling_code_len(digits).is_some_and(|k| k > first_group) {
         return None;
     }
-    let ok = if intl {
-        // `+44 (0)20 ...`: the bracketed trunk zero is not dialled.
-        match v.find("(0)") {
-            Some(i) => {
-                let before = v[..i].bytes().filter(u8::is_ascii_digit).count();
-                if phone::calling_code_len(digits) == Some(before) {
-                    let mut d = [0u8; 15];
-                    d[..before].copy_from_slice(&digits[..before]);
-                    d[before..n - 1].copy_from_slice(&digits[before + 1..]);
-                    phone::international_ok(&d[..n - 1])
-                } else {
-                    phone::international_ok(digits)
-                }
-            }
-            None => phone::international_ok(digits),
+    // `+44 (0)20 ...`: the bracketed trunk zero is not dialled.
+    let mut dialled = [0u8; 15];
+    let mut digits = digits;
+    if let Some(i) = v.find("(0)").filter(|_| intl) {
+        let before = v[..i].bytes().filter(u8::is_ascii_digit).count();
+        if phone::calling_code_len(digits) == Some(before) {
+            dialled[..before].copy_from_slice(&digits[..before]);
+            dialled[before..n - 1].copy_from_slice(&digits[before + 1..]);
+            digits = &dialled[..n - 1];
         }
+    }
+    let ok = if intl {
+        phone::international_ok(digits)
     } else {
         v.contains([' ', '(', ')', '.', '-', '/']) && phone::national_ok(digits)
     };
-    if !ok {
+    // Numbers reserved for fiction belong to nobody (and are what mask's
+    // surrogates are drawn from).
+    if !ok || phone::fictional(intl, digits) {
         return None;
     }
     // `(0161 496 0123)`: the opening bracket belongs to the prose.
@@ -458,7 +459,7 @@ pub const IP_ADDRESS: Detector = Detector {
     context: &[],
     validator: ip_span,
     validator_name:
-        "octets 0-255 / RFC 4291 groups; not a version number or longer dotted sequence",
+        "octets 0-255 / RFC 4291 groups; not a version number or longer dotted sequence; not 198.51.100.0/24 (TEST-NET-2)",
     normaliser: ip_normal,
     placeholder: "[IP_ADDRESS]",
     regulations: &["GDPR", "CCPA"],
@@ -483,6 +484,7 @@ pub const IP_ADDRESS: Detector = Detector {
         "use std::io::Read;",
         "Release 10.0.0.1 notes",
         "mapped ::fffff:10.0.0.1.5 here",
+        "docs host 198.51.100.7 answered",
     ],
 };
 
@@ -537,7 +539,8 @@ fn ipv4_span(c: &Candidate<'_>) -> Option<Range<usize>> {
     if c.before().is_some_and(|p| is_word(p) || p == '.') || c.after().is_some_and(is_word) {
         return None;
     }
-    if after_version_word(&c.text[..c.start]) || !ip::ipv4(v) {
+    // TEST-NET-2 belongs to nobody (and is what mask's surrogates use).
+    if after_version_word(&c.text[..c.start]) || !ip::ipv4(v) || ip::test_net_2(v) {
         return None;
     }
     Some(c.range())

@@ -13,6 +13,15 @@ pub fn ipv4(s: &str) -> bool {
     parts == 4
 }
 
+/// In 198.51.100.0/24 (TEST-NET-2, RFC 5737): documentation space that
+/// no host can have, and the space `scour mask --mode surrogate` draws IPv4
+/// stand-ins from. TEST-NET-1 and -3 (192.0.2.0/24, 203.0.113.0/24) and
+/// 2001:db8::/32 are not exempt: the shared conformance vectors require
+/// them to be reported.
+pub fn test_net_2(s: &str) -> bool {
+    s.strip_prefix("198.51.100.").is_some_and(octet)
+}
+
 fn octet(p: &str) -> bool {
     let b = p.as_bytes();
     if b.is_empty() || b.len() > 3 || !b.iter().all(u8::is_ascii_digit) {
@@ -99,6 +108,24 @@ mod tests {
             "1.2.3.4.",
         ] {
             assert!(!ipv4(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn documentation_range() {
+        for yes in ["198.51.100.0", "198.51.100.7", "198.51.100.255"] {
+            assert!(test_net_2(yes), "{yes}");
+        }
+        for no in [
+            "198.51.101.7",
+            "198.51.10.7",
+            "203.0.113.42",
+            "192.0.2.128",
+            "198.51.100.256",
+            "198.51.100.07",
+            "198.51.100.",
+        ] {
+            assert!(!test_net_2(no), "{no}");
         }
     }
 

@@ -380,6 +380,27 @@ pub fn national_in(plan: Plan, digits: &[u8]) -> bool {
     }
 }
 
+/// Numbers set aside for fiction, which nobody can hold, in the two ranges
+/// that `scour mask --mode surrogate` draws from: NANP `NXX-555-0100` to
+/// `-0199` (the only 555 numbers never assigned) and Ofcom's drama mobiles
+/// `07700 900000` to `900999`. `digits` are the number's digits as
+/// validated (`intl`: after the `+`, a `(0)` trunk removed). The other
+/// fictional ranges (Ofcom's drama landlines such as 020 7946 0xxx and
+/// 0161 496 0xxx) are not here: the shared conformance vectors require
+/// them to be reported.
+pub fn fictional(intl: bool, digits: &[u8]) -> bool {
+    let nanp = |nsn: &[u8]| nsn.len() == 10 && &nsn[3..6] == b"555" && &nsn[6..8] == b"01";
+    let uk_mobile = |nsn: &[u8]| nsn.len() == 10 && nsn.starts_with(b"7700900");
+    match digits {
+        [b'1', rest @ ..] if intl => nanp(rest),
+        [b'4', b'4', rest @ ..] if intl => uk_mobile(rest),
+        _ if intl => false,
+        [b'1', rest @ ..] if rest.len() == 10 => nanp(rest),
+        [b'0', rest @ ..] => uk_mobile(rest),
+        _ => nanp(digits),
+    }
+}
+
 /// True when `s` is four dot-separated groups of 1-3 digits: the shape of
 /// an IPv4 address (`921.206.57.75` is a bad address, not a phone number).
 pub fn is_dotted_quad(s: &str) -> bool {
@@ -525,6 +546,36 @@ mod tests {
             "0161 496 01203",
         ] {
             assert!(!national_ok(&d(bad)), "{bad}");
+        }
+    }
+
+    #[test]
+    fn fictional_ranges() {
+        for yes in [
+            "+1 212 555 0100",
+            "+1 (212) 555-0199",
+            "(212) 555-0142",
+            "1 212 555 0123",
+            "07700 900000",
+            "07700 900999",
+            "+44 7700 900123",
+        ] {
+            assert!(fictional(yes.starts_with('+'), &d(yes)), "{yes}");
+        }
+        for no in [
+            "+1 415-555-2671",
+            "(415) 555-2671",
+            "(212) 555-0200",
+            "(212) 555-0099",
+            "(212) 556-0123",
+            "07700 901000",
+            "07700 899999",
+            "+44 20 7946 0958",
+            "0161 496 0123",
+            "+44 7700 90012",
+            "+49 7700 900123",
+        ] {
+            assert!(!fictional(no.starts_with('+'), &d(no)), "{no}");
         }
     }
 
