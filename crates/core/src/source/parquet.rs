@@ -1128,6 +1128,7 @@ mod tests {
 
     fn fixture(name: &str) -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../..")
             .join("fixtures/parquet")
             .join(name)
     }

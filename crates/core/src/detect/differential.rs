@@ -209,7 +209,7 @@ impl Rng {
 fn conformance_texts() -> Vec<String> {
     // The mirrored shared vectors and the project's own (tests/common lists
     // the same two folders for the integration tests).
-    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/data");
     let mut files: Vec<_> = ["conformance", "vectors"]
         .iter()
         .flat_map(|d| {
