@@ -41,7 +41,7 @@ struct Cli {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum ReportFormat {
+pub(crate) enum ReportFormat {
     Json,
     Markdown,
     /// One self-contained page with inline SVG charts.
@@ -82,6 +82,8 @@ enum Command {
         #[command(subcommand)]
         command: cli::subject::SubjectCommand,
     },
+    /// Merge the states of `scan --shard K/N --state FILE` into the report of the whole.
+    Merge(Box<cli::merge::MergeArgs>),
     /// Check a report's HMAC signature with SCOUR_SIGNING_KEY.
     VerifyReport {
         /// The report JSON file.
@@ -178,6 +180,15 @@ struct ScanArgs {
     /// suppressed) but fail no gate. Needs the baseline's key.
     #[arg(long, value_name = "FILE")]
     baseline: Option<PathBuf>,
+    /// Scan only shard K of N of the work (files, and the row groups of
+    /// large Parquet files); `auto` reads SLURM_ARRAY_TASK_ID/COUNT or
+    /// JOB_COMPLETION_INDEX with SCOUR_SHARD_COUNT. Needs --state.
+    #[arg(long, value_name = "K/N|auto", requires = "state")]
+    shard: Option<String>,
+    /// Write this run's mergeable state to FILE instead of a report
+    /// (`scour merge` turns the states of all shards into the report).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["output", "baseline", "audit_log"])]
+    state: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -222,6 +233,7 @@ fn main() -> ExitCode {
             },
         },
         Command::Mask(args) => cli::mask::mask(*args),
+        Command::Merge(args) => cli::merge::merge(*args),
         Command::Subject { command } => cli::subject::run(command),
         Command::VerifyReport { report } => verify_report(&report),
         Command::Audit { command } => cli::audit::run(command),
@@ -289,7 +301,8 @@ fn scan(mut args: ScanArgs, baseline_write: Option<(PathBuf, bool)>) -> Result<u
     let rules = FieldRules::new(consent.clone(), provenance.clone(), text_fields.clone());
 
     let key = sign::key_from_env();
-    if key.is_none() {
+    // A state is not a report: the merge signs the report of the whole.
+    if key.is_none() && args.state.is_none() {
         if args.require_signature {
             bail!("SCOUR_SIGNING_KEY is not set and --require-signature was given");
         }
@@ -304,6 +317,33 @@ fn scan(mut args: ScanArgs, baseline_write: Option<(PathBuf, bool)>) -> Result<u
     }
 
     let found = discover(&args.paths)?;
+    let shard = match args.shard.as_deref() {
+        None => None,
+        Some("auto") => Some(
+            scour::shard::Shard::from_env(|k| std::env::var(k).ok())
+                .map_err(|e| anyhow::anyhow!("--shard auto: {e}"))?,
+        ),
+        Some(s) => Some(
+            s.parse::<scour::shard::Shard>()
+                .map_err(|e| anyhow::anyhow!("--shard {e}"))?,
+        ),
+    };
+    if args.state.is_some() {
+        if baseline_write.is_some() {
+            bail!("--state writes a scan state, not a baseline");
+        }
+        if args.format != ReportFormat::Json {
+            bail!("--state writes a scan state, not a report: give --format to scour merge");
+        }
+    }
+    let split_bytes = match std::env::var("SCOUR_SHARD_SPLIT_BYTES") {
+        Ok(v) => v
+            .trim()
+            .parse()
+            .map_err(|_| anyhow::anyhow!("SCOUR_SHARD_SPLIT_BYTES={v:?} is not a byte count"))?,
+        Err(_) => scour::shard::SPLIT_BYTES,
+    };
+    let plan = shard.map(|s| scour::shard::plan(&found.files, s, split_bytes));
     let threads = args
         .threads
         .or(cfg.scan.threads)
@@ -386,9 +426,33 @@ fn scan(mut args: ScanArgs, baseline_write: Option<(PathBuf, bool)>) -> Result<u
         progress: progress.clone(),
         filter: Arc::new(filter),
     };
-    pipeline::run(&found.files, &scanner, &opts, &mut agg)
+    pipeline::run_shard(&found.files, &scanner, &opts, plan.as_ref(), &mut agg)
         .context("cannot start worker threads")?;
     bar.finish();
+    if let Some(path) = &args.state {
+        let shard = shard.unwrap_or(scour::shard::Shard { index: 1, count: 1 });
+        let owners = match &plan {
+            Some(p) => p.files.iter().map(|f| f.owns_tail()).collect(),
+            None => vec![true; found.files.len()],
+        };
+        let state = cli::merge::capture(&agg, &run, &gates, cfg_path.as_deref(), shard, owners)?;
+        if let Some(p) = &args.findings {
+            agg.finish_findings()
+                .with_context(|| format!("{}: cannot write findings", p.display()))?;
+        }
+        write_atomic(path, &state.to_bytes())
+            .with_context(|| format!("{}: cannot write the state", path.display()))?;
+        if !args.quiet {
+            let scanned = owners_scanned(plan.as_ref(), found.files.len());
+            eprintln!(
+                "scour: shard {shard}: {scanned} of {} file(s), {} rows; state written to {}",
+                found.files.len(),
+                agg.rows,
+                path.display()
+            );
+        }
+        return Ok(0);
+    }
     if let Some(p) = &args.findings {
         agg.finish_findings()
             .with_context(|| format!("{}: cannot write findings", p.display()))?;
@@ -411,33 +475,14 @@ fn scan(mut args: ScanArgs, baseline_write: Option<(PathBuf, bool)>) -> Result<u
         );
         return Ok(0);
     }
-    let (mut report, failures) = build(&agg, &run, &gates);
-    if let Some(k) = &key {
-        let sig = sign::sign(&report, k);
-        report["hmac_signature"] = serde_json::Value::String(sig);
-    }
-    let mut out = match args.format {
-        ReportFormat::Json => pyjson::to_string_pretty(&report),
-        ReportFormat::Markdown => markdown::render(&report),
-        ReportFormat::Html => html::render(&report, scanner.detectors()),
-        ReportFormat::Sarif => match &agg.sarif {
-            Some(results) => pyjson::to_string_pretty(&sarif::render(
-                &report,
-                scanner.detectors(),
-                &found.files,
-                results,
-            )),
-            None => bail!("internal: SARIF results were not collected"),
-        },
-    };
-    if !out.ends_with('\n') {
-        out.push('\n');
-    }
-    match &args.output {
-        Some(p) => write_atomic(p, out.as_bytes())
-            .with_context(|| format!("{}: cannot write report", p.display()))?,
-        None => write_stdout(&out)?,
-    }
+    let (report, out, failures) = write_report(
+        &agg,
+        &run,
+        &gates,
+        args.format,
+        args.output.as_deref(),
+        key.as_deref(),
+    )?;
     if let Some(a) = &audit {
         let failed: Vec<&str> = failures.iter().map(|f| f.gate).collect();
         let payload = serde_json::json!({
@@ -455,17 +500,77 @@ fn scan(mut args: ScanArgs, baseline_write: Option<(PathBuf, bool)>) -> Result<u
             .with_context(|| format!("{}: cannot record the scan", a.path.display()))?;
     }
     if !args.quiet {
-        if agg.error_count > 0 {
-            eprintln!(
-                "scour: {} input problem(s); see \"errors\" in the report",
-                agg.error_count
-            );
-        }
-        for f in &failures {
-            eprintln!("scour: gate {} failed: {}", f.gate, f.reason);
-        }
+        tell_failures(&agg, &failures);
     }
     Ok(if failures.is_empty() { 0 } else { 1 })
+}
+
+/// Files a shard plan has this shard read (some or all of).
+fn owners_scanned(plan: Option<&scour::shard::ShardPlan>, files: usize) -> usize {
+    plan.map_or(files, |p| {
+        p.files
+            .iter()
+            .filter(|f| !matches!(f, scour::shard::FilePlan::Skip))
+            .count()
+    })
+}
+
+/// Input problems and failed gates, on stderr.
+pub(crate) fn tell_failures(agg: &Aggregate, failures: &[scour::report::gates::GateFailure]) {
+    if agg.error_count > 0 {
+        eprintln!(
+            "scour: {} input problem(s); see \"errors\" in the report",
+            agg.error_count
+        );
+    }
+    for f in failures {
+        eprintln!("scour: gate {} failed: {}", f.gate, f.reason);
+    }
+}
+
+/// Build, sign, render and write the report (to `output`, else stdout):
+/// the one way `scan` and `merge` produce it. Returns the report, the text
+/// written and the failed gates.
+pub(crate) fn write_report(
+    agg: &Aggregate,
+    run: &RunInfo,
+    gates: &scour::report::gates::GateConfig,
+    format: ReportFormat,
+    output: Option<&std::path::Path>,
+    key: Option<&[u8]>,
+) -> Result<(
+    serde_json::Value,
+    String,
+    Vec<scour::report::gates::GateFailure>,
+)> {
+    let (mut report, failures) = build(agg, run, gates);
+    if let Some(k) = key {
+        let sig = sign::sign(&report, k);
+        report["hmac_signature"] = serde_json::Value::String(sig);
+    }
+    let mut out = match format {
+        ReportFormat::Json => pyjson::to_string_pretty(&report),
+        ReportFormat::Markdown => markdown::render(&report),
+        ReportFormat::Html => html::render(&report, &agg.detectors),
+        ReportFormat::Sarif => match &agg.sarif {
+            Some(results) => pyjson::to_string_pretty(&sarif::render(
+                &report,
+                &agg.detectors,
+                &agg.files,
+                results,
+            )),
+            None => bail!("SARIF needs every finding's location: scour merge cannot write it; run scour scan --format sarif"),
+        },
+    };
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    match output {
+        Some(p) => write_atomic(p, out.as_bytes())
+            .with_context(|| format!("{}: cannot write report", p.display()))?,
+        None => write_stdout(&out)?,
+    }
+    Ok((report, out, failures))
 }
 
 fn build_scanner(

@@ -2,4 +2,5 @@
 
 pub mod audit;
 pub mod mask;
+pub mod merge;
 pub mod subject;

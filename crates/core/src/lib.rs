@@ -14,6 +14,7 @@ pub mod keys;
 pub mod mask;
 pub mod pipeline;
 pub mod report;
+pub mod shard;
 pub mod source;
 pub mod stats;
 pub mod subject;

@@ -24,6 +24,7 @@ use crate::chunk::Chunk;
 use crate::detect::custom::Filter;
 use crate::detect::{Finding, Scanner, Scratch};
 use crate::fields::FieldRules;
+use crate::shard::{FilePlan, ShardPlan};
 use crate::source::jsonwalk::JsonWalker;
 use crate::source::parse::parse_job_into;
 use crate::source::produce::{self, FileTail, Job};
@@ -84,6 +85,10 @@ pub trait Sink {
     type Map: ChunkMap;
     fn mapper(&self) -> Self::Map;
     fn fold(&mut self, file: usize, part: <Self::Map as ChunkMap>::Part);
+    /// `rows` rows of `file` that this run does not scan (row groups another
+    /// shard scans), in their place among the parts: later rows keep their
+    /// numbers in the whole file.
+    fn rows_skipped(&mut self, _file: usize, _rows: u64) {}
     fn file_done(&mut self, file: usize, tail: FileTail);
 }
 
@@ -100,6 +105,7 @@ pub struct PipelineOptions {
 
 enum Output<P> {
     Parts(usize, Vec<P>),
+    Skipped(usize, u64),
     Tail(usize, FileTail),
 }
 
@@ -149,6 +155,20 @@ pub fn run<S: Sink + Send>(
     files: &[SourceFile],
     scanner: &Scanner,
     opts: &PipelineOptions,
+    sink: &mut S,
+) -> Result<(), rayon::ThreadPoolBuildError> {
+    run_shard(files, scanner, opts, None, sink)
+}
+
+/// [`run`] over one shard's part of `files` (`scour scan --shard`): files
+/// the plan gives to other shards are not read, and split Parquet files
+/// only in this shard's row groups (the others reach the sink as
+/// [`Sink::rows_skipped`], so that rows keep their numbers).
+pub fn run_shard<S: Sink + Send>(
+    files: &[SourceFile],
+    scanner: &Scanner,
+    opts: &PipelineOptions,
+    shard: Option<&ShardPlan>,
     sink: &mut S,
 ) -> Result<(), rayon::ThreadPoolBuildError> {
     let threads = opts.threads.max(1);
@@ -203,6 +223,7 @@ pub fn run<S: Sink + Send>(
                             }
                             window.release();
                         }
+                        Output::Skipped(file, rows) => sink.rows_skipped(file, rows),
                         Output::Tail(file, tail) => sink.file_done(file, tail),
                     }
                     next += 1;
@@ -280,15 +301,33 @@ pub fn run<S: Sink + Send>(
                 });
             };
             for (file_idx, file) in files.iter().enumerate() {
-                // Every format is read through one call; only how a job
-                // runs differs (a text job parses whole, a row group
-                // streams its batches onto the pool).
-                let tail = produce::produce(file, &opts.progress, buffers, &mut |job| {
+                let mut send = |job: Job| {
                     if matches!(job, Job::ParquetRowGroup { .. }) {
                         decoding.acquire();
                     }
                     spawn_job(file_idx, file, job, next());
-                });
+                };
+                // Every format is read through one call; only how a job
+                // runs differs (a text job parses whole, a row group
+                // streams its batches onto the pool).
+                let tail = match shard.and_then(|s| s.files.get(file_idx)) {
+                    None | Some(FilePlan::Whole) => {
+                        produce::produce(file, &opts.progress, buffers, &mut send)
+                    }
+                    Some(FilePlan::Skip) => continue,
+                    Some(FilePlan::RowGroups { owned, rows, tail }) => {
+                        parquet::produce_parts(file, &opts.progress, *tail, &mut |job| {
+                            if let Job::ParquetRowGroup { row_group } = job {
+                                if !owned.get(row_group).copied().unwrap_or(false) {
+                                    let n = rows.get(row_group).copied().unwrap_or(0);
+                                    let _ = tx.send((next(), Output::Skipped(file_idx, n)));
+                                    return;
+                                }
+                            }
+                            send(job)
+                        })
+                    }
+                };
                 let _ = tx.send((next(), Output::Tail(file_idx, tail)));
             }
         });

@@ -7,6 +7,8 @@
 
 use std::collections::BTreeMap;
 
+use serde::{Deserialize, Serialize};
+
 use crate::chunk::Chunk;
 use crate::detect::{Category, Detector};
 use crate::pipeline::{ChunkMap, Sink, ValueFinding, Worker};
@@ -18,7 +20,7 @@ use crate::stats::{VocabPart, VocabSummary};
 pub const LIST_CAP: usize = 100;
 
 /// Tallies for one field path.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldTally {
     pub values: u64,
     pub findings: u64,
@@ -26,7 +28,7 @@ pub struct FieldTally {
 }
 
 /// A listed problem, located absolutely.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorEntry {
     pub file: usize,
     pub line: Option<u64>,
@@ -35,7 +37,7 @@ pub struct ErrorEntry {
 }
 
 /// A listed finding: where, and what, never the value itself.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FindingEntry {
     pub file: usize,
     pub line: Option<u64>,
@@ -87,7 +89,7 @@ pub struct ReportPart {
 }
 
 /// Per-file totals.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct FileTotals {
     pub rows: u64,
     pub errors: u64,
@@ -100,7 +102,7 @@ pub struct FileTotals {
 }
 
 /// Per-split totals.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct SplitTotals {
     pub files: u64,
     pub rows: u64,
@@ -115,6 +117,9 @@ pub struct Aggregate {
     pub detectors: Vec<&'static Detector>,
     pub files: Vec<SourceFile>,
     pub file_totals: Vec<FileTotals>,
+    /// Per file: rows of row groups another shard scans, before the ones
+    /// folded so far (rows stay numbered as in the whole file).
+    rows_skipped: Vec<u64>,
     pub rows: u64,
     pub malformed_rows: u64,
     pub consented: u64,
@@ -154,6 +159,7 @@ impl Aggregate {
         }
         Aggregate {
             file_totals: vec![FileTotals::default(); files.len()],
+            rows_skipped: vec![0; files.len()],
             detectors,
             files,
             rows: 0,
@@ -425,7 +431,7 @@ impl Sink for Aggregate {
     }
 
     fn fold(&mut self, file: usize, part: ReportPart) {
-        let row_base = self.file_totals[file].rows;
+        let row_base = self.file_totals[file].rows + self.rows_skipped[file];
         let split = self.files[file].split.as_str();
         self.rows += part.rows;
         self.malformed_rows += part.malformed;
@@ -493,6 +499,10 @@ impl Sink for Aggregate {
         let ft = &mut self.file_totals[file];
         ft.rows += part.rows;
         ft.findings += chunk_findings;
+    }
+
+    fn rows_skipped(&mut self, file: usize, rows: u64) {
+        self.rows_skipped[file] += rows;
     }
 
     fn file_done(&mut self, file: usize, tail: FileTail) {

@@ -8,3 +8,4 @@ pub mod markdown;
 pub mod pyjson;
 pub mod sarif;
 pub mod sign;
+pub mod state;

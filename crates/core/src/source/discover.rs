@@ -12,7 +12,8 @@ use std::time::SystemTime;
 use thiserror::Error;
 
 /// The record format of a file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Format {
     Jsonl,
     Json,
@@ -34,7 +35,8 @@ impl Format {
 }
 
 /// How a file's bytes are compressed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Compression {
     None,
     Gzip,
@@ -52,7 +54,10 @@ impl Compression {
 }
 
 /// The dataset split a file belongs to, inferred from its path.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum Split {
     Train,
     Validation,
@@ -70,7 +75,7 @@ impl Split {
 }
 
 /// A file to scan.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct SourceFile {
     pub path: PathBuf,
     /// The path as shown in reports: relative to the argument it was found

@@ -61,6 +61,8 @@ use crate::fields::{has_provenance, is_consented, FieldRules, MetaValue, Role};
 pub struct ParquetPlan {
     /// Rows in each row group, in file order.
     pub row_group_rows: Vec<u64>,
+    /// Compressed bytes of each row group: its weight in a shard plan.
+    pub row_group_bytes: Vec<u64>,
 }
 
 impl ParquetPlan {
@@ -108,6 +110,7 @@ pub fn plan(path: &Path) -> Result<ParquetPlan, ParquetError> {
     .map_err(|e| footer_err(plain(&e.to_string()).to_owned()))?;
 
     let mut row_group_rows = Vec::with_capacity(metadata.num_row_groups());
+    let mut row_group_bytes = Vec::with_capacity(metadata.num_row_groups());
     for (i, rg) in metadata.row_groups().iter().enumerate() {
         let rows = u64::try_from(rg.num_rows())
             .map_err(|_| footer_err(format!("row group {i} claims {} rows", rg.num_rows())))?;
@@ -124,6 +127,7 @@ pub fn plan(path: &Path) -> Result<ParquetPlan, ParquetError> {
             }
         }
         row_group_rows.push(rows);
+        row_group_bytes.push(u64::try_from(rg.compressed_size()).unwrap_or(0));
     }
     // The row-group jobs that follow reuse this footer instead of each
     // parsing it again. A footer whose schema Arrow cannot read is not
@@ -131,7 +135,10 @@ pub fn plan(path: &Path) -> Result<ParquetPlan, ParquetError> {
     if let Ok(Ok(arrow)) = catch_unwind(AssertUnwindSafe(|| reader_metadata(Arc::new(metadata)))) {
         footer_cache::put(path, &file, arrow);
     }
-    Ok(ParquetPlan { row_group_rows })
+    Ok(ParquetPlan {
+        row_group_rows,
+        row_group_bytes,
+    })
 }
 
 /// The Arrow view of a footer, with string columns read as `Utf8View`: the
@@ -183,6 +190,18 @@ pub fn produce(
     progress: &std::sync::Arc<std::sync::atomic::AtomicU64>,
     send: &mut dyn FnMut(Job),
 ) -> FileTail {
+    produce_parts(file, progress, true, send)
+}
+
+/// [`produce`], hashing the file only when `hash`: a shard that scans some
+/// of a file's row groups but not the first leaves the file's provenance
+/// to the shard that does, so that the file is read whole once.
+pub fn produce_parts(
+    file: &crate::source::SourceFile,
+    progress: &std::sync::Arc<std::sync::atomic::AtomicU64>,
+    hash: bool,
+    send: &mut dyn FnMut(Job),
+) -> FileTail {
     let mut tail = FileTail::default();
     match plan(&file.path) {
         Ok(plan) => {
@@ -197,6 +216,9 @@ pub fn produce(
             });
             tail.incomplete = true;
         }
+    }
+    if !hash {
+        return tail;
     }
     match super::produce::hash_file(file, progress) {
         Ok((sha, bytes)) => {

@@ -120,7 +120,7 @@ impl Job {
 }
 
 /// A problem found while reading a file sequentially.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ReadProblem {
     /// Absolute 1-based line when known.
     pub line: Option<u64>,
@@ -128,7 +128,7 @@ pub struct ReadProblem {
 }
 
 /// What the sequential read learned about the whole file.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct FileTail {
     pub sha256: String,
     /// Bytes read from disk (compressed bytes for compressed files).

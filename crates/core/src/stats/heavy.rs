@@ -118,6 +118,50 @@ impl Mg {
         }
     }
 
+    /// The summary as (hash, count, token length) triples in hash order, the
+    /// tokens concatenated in that order, and the error: what a scan state
+    /// stores.
+    pub fn export(&self) -> (Vec<[u64; 3]>, Vec<u8>, u64) {
+        let mut tokens = Vec::with_capacity(self.live);
+        let entries = self
+            .entries
+            .iter()
+            .map(|e| {
+                tokens.extend_from_slice(self.token(e));
+                [e.hash, e.count, e.len as u64]
+            })
+            .collect();
+        (entries, tokens, self.error)
+    }
+
+    /// The inverse of [`export`](Self::export); `None` when the parts do not
+    /// fit together (hashes out of order, lengths past the tokens).
+    pub fn import(entries: &[[u64; 3]], tokens: Vec<u8>, error: u64) -> Option<Mg> {
+        if tokens.len() > u32::MAX as usize {
+            return None;
+        }
+        let mut off = 0u64;
+        let mut out = Vec::with_capacity(entries.len());
+        for (i, &[hash, count, len]) in entries.iter().enumerate() {
+            if i > 0 && entries[i - 1][0] >= hash {
+                return None;
+            }
+            if off + len > tokens.len() as u64 {
+                return None;
+            }
+            out.push(Entry {
+                hash,
+                count,
+                off: off as u32,
+                len: len as u32,
+            });
+            off += len;
+        }
+        let mut mg = Mg::from_sorted(out, tokens);
+        mg.error = error;
+        Some(mg)
+    }
+
     /// Adds `other` into `self` and prunes to `capacity` entries.
     pub fn merge(&mut self, mut other: Mg, capacity: usize) {
         if self.entries.is_empty() && self.error == 0 {

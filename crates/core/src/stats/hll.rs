@@ -53,6 +53,20 @@ impl Hll {
         }
     }
 
+    /// The registers, for a scan state.
+    pub fn register_bytes(&self) -> &[u8] {
+        &self.regs
+    }
+
+    /// A sketch from stored registers; `None` unless there are `2^p` of
+    /// them with `4 <= p <= 18`.
+    pub fn from_registers(p: u32, regs: &[u8]) -> Option<Hll> {
+        ((4..=18).contains(&p) && regs.len() == 1 << p).then(|| Hll {
+            p,
+            regs: regs.to_vec().into_boxed_slice(),
+        })
+    }
+
     pub fn precision(&self) -> u32 {
         self.p
     }

@@ -328,6 +328,22 @@ impl VocabPart {
     }
 }
 
+/// A [`VocabSummary`] as a scan state stores it (`--state`): the counters,
+/// their tokens, the error bound and the HyperLogLog registers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct VocabState {
+    pub capacity: usize,
+    pub total: u64,
+    pub error: u64,
+    /// (hash, count, token length) per counter, in hash order.
+    pub counters: Vec<[u64; 3]>,
+    /// The counters' tokens, concatenated, base64.
+    pub tokens: String,
+    pub hll_precision: u32,
+    /// The HyperLogLog registers, base64.
+    pub hll_registers: String,
+}
+
 /// The global vocabulary summary: bounded, mergeable.
 #[derive(Debug, Clone)]
 pub struct VocabSummary {
@@ -360,6 +376,42 @@ impl VocabSummary {
         self.mg.merge(part.mg, self.capacity);
         self.hll.merge(&part.hll);
         self.total += part.total;
+    }
+
+    /// The summary as a scan state stores it.
+    pub fn to_state(&self) -> VocabState {
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let (counters, tokens, error) = self.mg.export();
+        VocabState {
+            capacity: self.capacity,
+            total: self.total,
+            error,
+            counters,
+            tokens: b64.encode(tokens),
+            hll_precision: self.hll.precision(),
+            hll_registers: b64.encode(self.hll.register_bytes()),
+        }
+    }
+
+    /// The summary a state holds; an error names what does not fit.
+    pub fn from_state(s: &VocabState) -> Result<VocabSummary, String> {
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let bad = |what: &str| format!("the vocabulary summary's {what} is damaged");
+        if !(1..=MAX_CAPACITY).contains(&s.capacity) {
+            return Err(bad("capacity"));
+        }
+        let tokens = b64.decode(&s.tokens).map_err(|_| bad("token list"))?;
+        let regs = b64
+            .decode(&s.hll_registers)
+            .map_err(|_| bad("HyperLogLog"))?;
+        Ok(VocabSummary {
+            mg: Mg::import(&s.counters, tokens, s.error).ok_or_else(|| bad("counter list"))?,
+            hll: Hll::from_registers(s.hll_precision, &regs).ok_or_else(|| bad("HyperLogLog"))?,
+            total: s.total,
+            capacity: s.capacity,
+        })
     }
 
     /// Adds another summary (e.g. from another shard), as if it were a part.
