@@ -296,3 +296,45 @@ fn a_baseline_accepts_what_was_reviewed_and_fails_on_what_is_new() {
         assert_eq!(res["suppressions"][0]["kind"], "external");
     }
 }
+
+/// The report lists the first findings in row order even where a Parquet
+/// batch's first column alone holds more than the list: a later column's
+/// finding in row 0 comes first.
+#[test]
+fn the_report_lists_the_first_rows_findings_whatever_the_column() {
+    use arrow_array::{ArrayRef, RecordBatch, StringArray};
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("wide.parquet");
+    let a: Vec<String> = (0..300)
+        .map(|i| match i {
+            0 => "nothing".to_string(),
+            _ => format!("mail user{i}@mail-host.org"),
+        })
+        .collect();
+    let b: Vec<String> = (0..300)
+        .map(|i| match i {
+            0 => "card 4111 1111 1111 1111".to_string(),
+            _ => "nothing".to_string(),
+        })
+        .collect();
+    let batch = RecordBatch::try_from_iter([
+        ("a", Arc::new(StringArray::from(a)) as ArrayRef),
+        ("b", Arc::new(StringArray::from(b)) as ArrayRef),
+    ])
+    .unwrap();
+    let file = std::fs::File::create(&path).unwrap();
+    let mut w = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), None).unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+    let out = scour().arg("scan").arg(&path).output().unwrap();
+    let r = report_of(&out);
+    assert_eq!(r["findings_total"], 300);
+    let list = r["findings"]["list"].as_array().unwrap();
+    assert_eq!(list.len(), 100);
+    assert_eq!(list[0]["row"], 0);
+    assert_eq!(list[0]["field"], "b");
+    assert_eq!(list[0]["detector"], "CREDIT_CARD");
+    let rows: Vec<u64> = list.iter().map(|f| f["row"].as_u64().unwrap()).collect();
+    assert_eq!(rows, (0..100).collect::<Vec<u64>>());
+}

@@ -352,7 +352,13 @@ impl ChunkMap for ReportMap {
                 part.text_chars += worker.vocab.add_text(text);
             }
         }
-        for f in found {
+        // Every finding is counted; which are listed is decided after they
+        // are put in row order: Parquet values come column by column, so
+        // the first findings met are not the first rows' (a batch whose
+        // first column holds 100 findings would hide a later column's
+        // finding in row 0).
+        let mut listed: Vec<(u32, usize, Option<String>, bool)> = Vec::new();
+        for (i, f) in found.iter().enumerate() {
             let v = chunk.values[f.value as usize];
             let d = f.finding.detector;
             part.detector_counts[d as usize] += 1;
@@ -371,42 +377,48 @@ impl ChunkMap for ReportMap {
             if suppressed {
                 part.suppressed[d as usize] += 1;
             }
-            if part.findings.len() < LIST_CAP || self.output != FindingsOutput::None {
-                let row = chunk.rows.get(v.row as usize).copied().unwrap_or_default();
-                part.findings.push(FindingEntry {
-                    file: 0,
-                    line: chunk.abs_line(row.line as u64),
-                    row: v.row as u64,
-                    field: chunk.paths[v.path as usize].clone(),
-                    detector: d,
-                    start: f.finding.start,
-                    end: f.finding.end,
-                    columns: self
-                        .line_values
-                        .get(file)
-                        .copied()
-                        .unwrap_or(false)
-                        .then(|| {
-                            let t = chunk.value_text(&v);
-                            let col = |at: u32| {
-                                t.get(..at as usize).map_or(0, |p| p.chars().count()) as u32 + 1
-                            };
-                            (col(f.finding.start), col(f.finding.end))
-                        }),
-                    value: (self.output == FindingsOutput::WithValues).then(|| {
-                        let t = chunk.value_text(&v);
-                        t.get(f.finding.start as usize..f.finding.end as usize)
-                            .unwrap_or("")
-                            .to_string()
-                    }),
-                    fingerprint,
-                    suppressed,
-                });
-            }
+            listed.push((v.row, i, fingerprint, suppressed));
         }
-        // Parquet values come column by column; findings go out by row
-        // (stable: within a row, in field order).
-        part.findings.sort_by_key(|f| f.row);
+        // Stable: within a row, in field order.
+        listed.sort_by_key(|l| l.0);
+        if self.output == FindingsOutput::None {
+            listed.truncate(LIST_CAP);
+        }
+        for (_, i, fingerprint, suppressed) in listed {
+            let f = &found[i];
+            let v = chunk.values[f.value as usize];
+            let d = f.finding.detector;
+            let row = chunk.rows.get(v.row as usize).copied().unwrap_or_default();
+            part.findings.push(FindingEntry {
+                file: 0,
+                line: chunk.abs_line(row.line as u64),
+                row: v.row as u64,
+                field: chunk.paths[v.path as usize].clone(),
+                detector: d,
+                start: f.finding.start,
+                end: f.finding.end,
+                columns: self
+                    .line_values
+                    .get(file)
+                    .copied()
+                    .unwrap_or(false)
+                    .then(|| {
+                        let t = chunk.value_text(&v);
+                        let col = |at: u32| {
+                            t.get(..at as usize).map_or(0, |p| p.chars().count()) as u32 + 1
+                        };
+                        (col(f.finding.start), col(f.finding.end))
+                    }),
+                value: (self.output == FindingsOutput::WithValues).then(|| {
+                    let t = chunk.value_text(&v);
+                    t.get(f.finding.start as usize..f.finding.end as usize)
+                        .unwrap_or("")
+                        .to_string()
+                }),
+                fingerprint,
+                suppressed,
+            });
+        }
         part.vocab = Some(worker.vocab.finish_chunk());
         part
     }
