@@ -336,6 +336,88 @@ pub fn run_shard<S: Sink + Send>(
     Ok(())
 }
 
+/// A batch of rows held in memory, or why the next one could not be had.
+pub type BatchItem = Result<arrow_array::RecordBatch, String>;
+
+/// Run the pipeline over Arrow record batches in memory (the Python
+/// package's `scan_batch`) as the rows of the sink's file `file`: each
+/// batch is cut into slices of at most [`PARQUET_BATCH_ROWS`] rows (views,
+/// not copies; fewer rows where they are wide), each slice becomes a chunk
+/// as a Parquet batch does, is scanned on `pool` and folded in order. Items
+/// are pulled `2 × threads` slices at a time, so memory is bounded by that
+/// window, not by the input. An `Err` item is a problem of the file at the
+/// row reached, and the rows after it are still read.
+pub fn run_batches<S: Sink>(
+    batches: &mut dyn Iterator<Item = BatchItem>,
+    file: usize,
+    scanner: &Scanner,
+    opts: &PipelineOptions,
+    pool: &rayon::ThreadPool,
+    sink: &mut S,
+) {
+    use rayon::prelude::*;
+    let mapper = sink.mapper();
+    let workers: Mutex<Vec<Worker>> = Mutex::new(Vec::new());
+    let window = 2 * pool.current_num_threads().max(1);
+    let filter = &*opts.filter;
+    let mut current: Option<(arrow_array::RecordBatch, usize, usize)> = None;
+    let mut pending: Vec<BatchItem> = Vec::with_capacity(window);
+    loop {
+        while pending.len() < window {
+            if let Some((batch, at, step)) = &mut current {
+                if *at < batch.num_rows() {
+                    let len = (*step).min(batch.num_rows() - *at);
+                    pending.push(Ok(batch.slice(*at, len)));
+                    *at += len;
+                    continue;
+                }
+                current = None;
+            }
+            match batches.next() {
+                None => break,
+                Some(Err(e)) => pending.push(Err(e)),
+                Some(Ok(b)) => {
+                    let bytes = b.get_array_memory_size() as u64;
+                    let step =
+                        parquet::rows_within_bytes(PARQUET_BATCH_ROWS, b.num_rows() as u64, bytes);
+                    current = Some((b, 0, step));
+                }
+            }
+        }
+        if pending.is_empty() {
+            return;
+        }
+        let parts: Vec<_> = pool.install(|| {
+            pending
+                .par_drain(..)
+                .map(|item| {
+                    let mut worker = take_worker(&workers, scanner);
+                    let chunk = match item
+                        .and_then(|b| parquet::fill_chunk_into(&b, &opts.rules, Chunk::default()))
+                    {
+                        Ok(chunk) => chunk,
+                        Err(message) => {
+                            let mut chunk = Chunk::default();
+                            chunk.push_error(None, Some(0), message);
+                            chunk
+                        }
+                    };
+                    let found = detect_chunk(scanner, filter, &chunk, &mut worker);
+                    let part = mapper.map(file, &chunk, Raw::Batch, &found, &mut worker);
+                    workers
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .push(worker);
+                    part
+                })
+                .collect()
+        });
+        for p in parts {
+            sink.fold(file, p);
+        }
+    }
+}
+
 fn take_worker(workers: &Mutex<Vec<Worker>>, scanner: &Scanner) -> Worker {
     let reused = workers.lock().unwrap_or_else(|p| p.into_inner()).pop();
     reused.unwrap_or_else(|| Worker {

@@ -214,7 +214,12 @@ impl State {
     /// Fold `states` (any order) into the state of the whole scan. They
     /// must be the N shards of one run, each exactly once, with the same
     /// scour, detectors, config, settings and files.
+    /// States of in-memory scans (shard 0 of 0: the Python package's)
+    /// are concatenated in the order given instead (see [`State::concat`]).
     pub fn merge(mut states: Vec<State>) -> Result<State, StateError> {
+        if !states.is_empty() && states.iter().all(|s| s.header.shards == 0) {
+            return State::concat(states);
+        }
         states.sort_by_key(|s| s.header.shard);
         let Some(first) = states.first() else {
             return Err(StateError::Disagree("no states to merge".into()));
@@ -363,6 +368,135 @@ impl State {
         acc.vocab = vocab.to_state();
         acc.header.shard = 1;
         acc.header.shards = 1;
+        Ok(acc)
+    }
+
+    /// Concatenate the states of in-memory scans (the Python package's
+    /// `scan_batch`, header shard 0 of 0) in the order given, as if their
+    /// rows had been read one after another: a source seen again continues
+    /// its row numbers, a new one is added to the file list. They must
+    /// agree on scour, detectors, config, settings and gates.
+    pub fn concat(states: Vec<State>) -> Result<State, StateError> {
+        let mut it = states.into_iter();
+        let Some(mut acc) = it.next() else {
+            return Err(StateError::Disagree("no states to merge".into()));
+        };
+        let mut vocab = VocabSummary::from_state(&acc.vocab).map_err(StateError::Disagree)?;
+        for s in it {
+            let h = &s.header;
+            if h.scour_version != acc.header.scour_version
+                || h.detector_table_sha256 != acc.header.detector_table_sha256
+                || h.config_sha256 != acc.header.config_sha256
+                || h.shards != acc.header.shards
+            {
+                return Err(StateError::Disagree(format!(
+                    "a state of scour {} (detectors {}, config {}) cannot join one of scour {} (detectors {}, config {})",
+                    h.scour_version,
+                    &h.detector_table_sha256[..h.detector_table_sha256.len().min(16)],
+                    &h.config_sha256[..h.config_sha256.len().min(16)],
+                    acc.header.scour_version,
+                    &acc.header.detector_table_sha256[..acc.header.detector_table_sha256.len().min(16)],
+                    &acc.header.config_sha256[..acc.header.config_sha256.len().min(16)],
+                )));
+            }
+            if h.shards != 0 {
+                return Err(StateError::Disagree(
+                    "states of `scan --shard` merge with `scour merge`, shard by shard".into(),
+                ));
+            }
+            let same_settings = RunSettings {
+                dataset_paths: Vec::new(),
+                ..s.run.clone()
+            } == RunSettings {
+                dataset_paths: Vec::new(),
+                ..acc.run.clone()
+            };
+            if !same_settings || s.gates != acc.gates || s.detectors != acc.detectors {
+                return Err(StateError::Disagree(
+                    "the states were scanned with other field settings, gates or detectors".into(),
+                ));
+            }
+            // Where each of this state's files lands, and the rows before it.
+            let mut map = Vec::with_capacity(s.files.len());
+            for (i, f) in s.files.iter().enumerate() {
+                let at = match acc.files.iter().position(|g| g.display == f.display) {
+                    Some(at) => at,
+                    None => {
+                        acc.files.push(f.clone());
+                        acc.tail_owner.push(s.tail_owner[i]);
+                        acc.file_totals.push(FileTotals::default());
+                        acc.splits
+                            .entry(f.split.as_str().to_string())
+                            .or_default()
+                            .files += 1;
+                        acc.files.len() - 1
+                    }
+                };
+                map.push((at, acc.file_totals[at].rows));
+            }
+            for p in s.run.dataset_paths {
+                if !acc.run.dataset_paths.contains(&p) {
+                    acc.run.dataset_paths.push(p);
+                }
+            }
+            for (i, o) in s.file_totals.iter().enumerate() {
+                let t = &mut acc.file_totals[map[i].0];
+                t.rows += o.rows;
+                t.errors += o.errors;
+                t.findings += o.findings;
+                t.pii += o.pii;
+                t.secrets += o.secrets;
+                t.text_chars += o.text_chars;
+            }
+            let relocate = |file: usize, row: u64| (map[file].0, row + map[file].1);
+            let errors = s.errors.into_iter().map(|mut e| {
+                let (f, _) = relocate(e.file, 0);
+                e.row = e.row.map(|r| relocate(e.file, r).1);
+                e.file = f;
+                e
+            });
+            let findings = s.findings.into_iter().map(|mut x| {
+                (x.file, x.row) = relocate(x.file, x.row);
+                x
+            });
+            let mut errors: Vec<_> = acc.errors.drain(..).chain(errors).collect();
+            errors.sort_by_key(|e| (e.file, e.row.unwrap_or(u64::MAX)));
+            errors.truncate(super::aggregate::LIST_CAP);
+            acc.errors = errors;
+            let mut findings: Vec<_> = acc.findings.drain(..).chain(findings).collect();
+            findings.sort_by_key(|f| (f.file, f.row));
+            findings.truncate(super::aggregate::LIST_CAP);
+            acc.findings = findings;
+            acc.rows += s.rows;
+            acc.malformed_rows += s.malformed_rows;
+            acc.consented += s.consented;
+            acc.provenance += s.provenance;
+            acc.text_chars += s.text_chars;
+            add_all(&mut acc.detector_counts, &s.detector_counts);
+            add_all(&mut acc.suppressed_counts, &s.suppressed_counts);
+            for (path, t) in s.fields {
+                let e = acc.fields.entry(path).or_default();
+                e.values += t.values;
+                e.findings += t.findings;
+                for (d, n) in t.by_detector {
+                    *e.by_detector.entry(d).or_insert(0) += n;
+                }
+            }
+            for (name, t) in s.splits {
+                let e = acc.splits.entry(name).or_default();
+                e.rows += t.rows;
+                e.findings += t.findings;
+                e.pii += t.pii;
+                e.secrets += t.secrets;
+                for (d, n) in t.by_detector {
+                    *e.by_detector.entry(d).or_insert(0) += n;
+                }
+            }
+            acc.error_count += s.error_count;
+            let other = VocabSummary::from_state(&s.vocab).map_err(StateError::Disagree)?;
+            vocab.merge_summary(&other);
+        }
+        acc.vocab = vocab.to_state();
         Ok(acc)
     }
 

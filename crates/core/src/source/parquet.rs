@@ -600,8 +600,9 @@ fn fill_chunk(batch: &RecordBatch, rules: &FieldRules) -> Result<Chunk, String> 
 }
 
 /// Decode one record batch into `chunk`, an empty (fresh or recycled) one.
-/// `Err` only when the batch's text does not fit a chunk (4 GiB).
-fn fill_chunk_into(
+/// `Err` only when the batch's text does not fit a chunk (4 GiB). Batches
+/// from memory (the Python package) take the same path as Parquet's.
+pub fn fill_chunk_into(
     batch: &RecordBatch,
     rules: &FieldRules,
     mut chunk: Chunk,
