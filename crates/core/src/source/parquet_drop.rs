@@ -11,8 +11,6 @@ use std::path::Path;
 
 use ::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use ::parquet::arrow::ArrowWriter;
-use ::parquet::file::metadata::KeyValue;
-use ::parquet::file::properties::WriterProperties;
 use sha2::{Digest, Sha256};
 
 /// Rows per decoded batch while copying.
@@ -54,26 +52,8 @@ pub fn drop_rows<W: Write + Send>(
         .map_err(|e| err("cannot read the footer", &e))?;
     let meta = builder.metadata().clone();
     let schema = builder.schema().clone();
-    let mut props = WriterProperties::builder().set_max_row_group_row_count(None);
-    if meta.num_row_groups() > 0 {
-        for c in meta.row_group(0).columns() {
-            props = props.set_column_compression(c.column_path().clone(), c.compression());
-        }
-    }
-    let kv: Vec<KeyValue> = meta
-        .file_metadata()
-        .key_value_metadata()
-        .map(|kv| {
-            kv.iter()
-                .filter(|k| k.key != "ARROW:schema")
-                .cloned()
-                .collect()
-        })
-        .unwrap_or_default();
-    if !kv.is_empty() {
-        props = props.set_key_value_metadata(Some(kv));
-    }
-    let mut writer = ArrowWriter::try_new(out, schema, Some(props.build()))
+    let props = super::parquet_write::writer_properties(&meta);
+    let mut writer = ArrowWriter::try_new(out, schema, Some(props))
         .map_err(|e| err("cannot start writing", &e))?;
     drop(builder);
     let mut base = 0u64;

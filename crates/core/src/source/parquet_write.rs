@@ -128,7 +128,7 @@ pub fn rewrite<W: Write + Send>(
 /// The input's writer settings: each column's codec (from the first row
 /// group), its key-value metadata (the Arrow schema is written afresh), and
 /// no row-group size limit (the caller flushes at the input's boundaries).
-fn writer_properties(meta: &ParquetMetaData) -> WriterProperties {
+pub(crate) fn writer_properties(meta: &ParquetMetaData) -> WriterProperties {
     let mut props = WriterProperties::builder().set_max_row_group_row_count(None);
     if meta.num_row_groups() > 0 {
         for c in meta.row_group(0).columns() {
