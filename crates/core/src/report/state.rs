@@ -326,34 +326,7 @@ impl State {
                     acc.tail_owner[i] = true;
                 }
             }
-            acc.rows += s.rows;
-            acc.malformed_rows += s.malformed_rows;
-            acc.consented += s.consented;
-            acc.provenance += s.provenance;
-            acc.text_chars += s.text_chars;
-            add_all(&mut acc.detector_counts, &s.detector_counts);
-            add_all(&mut acc.suppressed_counts, &s.suppressed_counts);
-            for (path, t) in s.fields {
-                let e = acc.fields.entry(path).or_default();
-                e.values += t.values;
-                e.findings += t.findings;
-                for (d, n) in t.by_detector {
-                    *e.by_detector.entry(d).or_insert(0) += n;
-                }
-            }
-            for (name, t) in s.splits {
-                let e = acc.splits.entry(name).or_default();
-                // Files per split come from the file list, the same in
-                // every shard.
-                e.rows += t.rows;
-                e.findings += t.findings;
-                e.pii += t.pii;
-                e.secrets += t.secrets;
-                for (d, n) in t.by_detector {
-                    *e.by_detector.entry(d).or_insert(0) += n;
-                }
-            }
-            acc.error_count += s.error_count;
+            add_sums(&mut acc, &s);
             acc.errors = merge_ordered(std::mem::take(&mut acc.errors), s.errors, |e| {
                 (e.file, e.row.unwrap_or(u64::MAX))
             });
@@ -434,9 +407,9 @@ impl State {
                 };
                 map.push((at, acc.file_totals[at].rows));
             }
-            for p in s.run.dataset_paths {
-                if !acc.run.dataset_paths.contains(&p) {
-                    acc.run.dataset_paths.push(p);
+            for p in &s.run.dataset_paths {
+                if !acc.run.dataset_paths.contains(p) {
+                    acc.run.dataset_paths.push(p.clone());
                 }
             }
             for (i, o) in s.file_totals.iter().enumerate() {
@@ -448,6 +421,7 @@ impl State {
                 t.secrets += o.secrets;
                 t.text_chars += o.text_chars;
             }
+            add_sums(&mut acc, &s);
             let relocate = |file: usize, row: u64| (map[file].0, row + map[file].1);
             let errors = s.errors.into_iter().map(|mut e| {
                 let (f, _) = relocate(e.file, 0);
@@ -467,32 +441,6 @@ impl State {
             findings.sort_by_key(|f| (f.file, f.row));
             findings.truncate(super::aggregate::LIST_CAP);
             acc.findings = findings;
-            acc.rows += s.rows;
-            acc.malformed_rows += s.malformed_rows;
-            acc.consented += s.consented;
-            acc.provenance += s.provenance;
-            acc.text_chars += s.text_chars;
-            add_all(&mut acc.detector_counts, &s.detector_counts);
-            add_all(&mut acc.suppressed_counts, &s.suppressed_counts);
-            for (path, t) in s.fields {
-                let e = acc.fields.entry(path).or_default();
-                e.values += t.values;
-                e.findings += t.findings;
-                for (d, n) in t.by_detector {
-                    *e.by_detector.entry(d).or_insert(0) += n;
-                }
-            }
-            for (name, t) in s.splits {
-                let e = acc.splits.entry(name).or_default();
-                e.rows += t.rows;
-                e.findings += t.findings;
-                e.pii += t.pii;
-                e.secrets += t.secrets;
-                for (d, n) in t.by_detector {
-                    *e.by_detector.entry(d).or_insert(0) += n;
-                }
-            }
-            acc.error_count += s.error_count;
             let other = VocabSummary::from_state(&s.vocab).map_err(StateError::Disagree)?;
             vocab.merge_summary(&other);
         }
@@ -542,6 +490,38 @@ impl State {
         agg.vocab = vocab;
         Ok(agg)
     }
+}
+
+/// Add `s`'s whole-scan sums into `acc`: rows, coverage, per detector,
+/// per field and per split (files per split come from the file list, not
+/// from the sum).
+fn add_sums(acc: &mut State, s: &State) {
+    acc.rows += s.rows;
+    acc.malformed_rows += s.malformed_rows;
+    acc.consented += s.consented;
+    acc.provenance += s.provenance;
+    acc.text_chars += s.text_chars;
+    add_all(&mut acc.detector_counts, &s.detector_counts);
+    add_all(&mut acc.suppressed_counts, &s.suppressed_counts);
+    for (path, t) in &s.fields {
+        let e = acc.fields.entry(path.clone()).or_default();
+        e.values += t.values;
+        e.findings += t.findings;
+        for (&d, &n) in &t.by_detector {
+            *e.by_detector.entry(d).or_insert(0) += n;
+        }
+    }
+    for (name, t) in &s.splits {
+        let e = acc.splits.entry(name.clone()).or_default();
+        e.rows += t.rows;
+        e.findings += t.findings;
+        e.pii += t.pii;
+        e.secrets += t.secrets;
+        for (&d, &n) in &t.by_detector {
+            *e.by_detector.entry(d).or_insert(0) += n;
+        }
+    }
+    acc.error_count += s.error_count;
 }
 
 fn add_all(acc: &mut [u64], more: &[u64]) {
